@@ -1,0 +1,101 @@
+"""Calling NumPy kernels on labelled panels through ``xarray.apply_ufunc``.
+
+Per-indicator (or per-year) parameters are passed as DataArrays: ``apply_ufunc``
+broadcasts them against the panel's non-core dims, and the wrapper gives them trailing
+length-1 axes for the core dims so that kernels see keepdims-shaped parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["apply_kernel", "as_param"]
+
+
+def as_param(
+    value: Any, labels: Sequence[Any], *, dim: str = "indicator", default: Any = None, name: str
+) -> Any:
+    """Turn a scalar or a ``{label: value}`` mapping into a DataArray over ``dim``.
+
+    Scalars stay scalars (they broadcast anyway). Mapping entries for labels absent from
+    ``labels`` are an error; labels missing from the mapping take ``default``.
+    """
+    from .errors import InvalidParameterError
+
+    if isinstance(value, xr.DataArray):
+        return value
+    if isinstance(value, Mapping):
+        unknown = sorted(set(value) - set(labels), key=str)
+        if unknown:
+            raise InvalidParameterError(
+                f"The {name!r} parameter names {dim}s {unknown} that are not in the data."
+            )
+        missing = [lab for lab in labels if lab not in value]
+        if missing and default is None:
+            raise InvalidParameterError(
+                f"The {name!r} parameter gives no value for {dim}s {missing}; give every "
+                f"{dim} a value or pass a single number."
+            )
+        values = [float(value.get(lab, default)) for lab in labels]
+        return xr.DataArray(np.asarray(values, dtype=float), dims=(dim,), coords={dim: list(labels)})
+    return value
+
+
+def apply_kernel(
+    func: Callable[..., np.ndarray],
+    x: xr.DataArray,
+    *,
+    core: Sequence[str] = ("unit",),
+    out_core: Sequence[str] | None = None,
+    arrays: Mapping[str, xr.DataArray] | None = None,
+    array_core: Mapping[str, Sequence[str]] | None = None,
+    params: Mapping[str, Any] | None = None,
+    exclude_dims: set[str] | None = None,
+    keep_attrs: bool = False,
+) -> xr.DataArray:
+    """Apply ``func(x, **kwargs)`` over ``core`` dims, broadcasting everything else.
+
+    ``params`` values that are DataArrays are broadcast against ``x`` (they must not
+    contain ``core`` dims) and handed to ``func`` with trailing length-1 axes for the core
+    dims; other values are passed unchanged. ``arrays`` are DataArrays passed with their
+    own core dims (``array_core``), e.g. a reference sample.
+    """
+    params = dict(params or {})
+    arrays = dict(arrays or {})
+    array_core = dict(array_core or {})
+    da_params = {k: v for k, v in params.items() if isinstance(v, xr.DataArray)}
+    plain = {k: v for k, v in params.items() if not isinstance(v, xr.DataArray)}
+    names = list(da_params) + list(arrays)
+    n_core = len(core)
+
+    def wrapper(data: np.ndarray, *extra: np.ndarray) -> np.ndarray:
+        kwargs = dict(plain)
+        for name, arr in zip(names, extra, strict=True):
+            if name in da_params:
+                arr = np.asarray(arr)
+                kwargs[name] = arr.reshape(arr.shape + (1,) * n_core)
+            else:
+                kwargs[name] = arr
+        return func(data, **kwargs)
+
+    inputs = [x, *da_params.values(), *arrays.values()]
+    in_core = [
+        list(core),
+        *([[]] * len(da_params)),
+        *[list(array_core.get(k, core)) for k in arrays],
+    ]
+    out = xr.apply_ufunc(
+        wrapper,
+        *inputs,
+        input_core_dims=in_core,
+        output_core_dims=[list(out_core if out_core is not None else core)],
+        exclude_dims=exclude_dims or set(),
+        dask="parallelized",
+        output_dtypes=[np.float64],
+        keep_attrs=keep_attrs,
+    )
+    return out

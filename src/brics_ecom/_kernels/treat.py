@@ -1,0 +1,680 @@
+"""Outlier treatment kernel: COINr 1.1.14's default ``Treat()`` (pure NumPy).
+
+The default treatment of one indicator (one 1-D series of units) is:
+
+1. **Check.** Compute the type-2 skewness and excess kurtosis (:mod:`.stats`). The series
+   *passes* when ``|skew| < skew_thresh`` **or** ``kurt < kurt_thresh``; it fails only when
+   both limits are reached. R's three-valued logic is kept: ``NA | TRUE`` is TRUE,
+   ``NA | FALSE`` is NA, and a NA pass (e.g. fewer than 3 values, or a constant series)
+   returns the **untreated** series.
+2. **Winsorise** (only if the check fails). While the series fails and ``nwin < winmax``:
+   if the current skew is ``>= 0``, set *all* positions equal to the current maximum to
+   the maximum of the other values, otherwise do the same at the minimum; then
+   ``nwin = (size of the latest high block) + (size of the latest low block)`` and check
+   again. Ties make ``nwin`` overshoot ``winmax`` (two tied maxima with ``winmax=1`` give
+   ``nwin = 2``). The final blocks are flagged ``"winhi"`` / ``"winlo"``.
+3. **Transform** (only if the series still fails). Apply the transform to the
+   **original** values, or to the winsorised ones when ``combine=True``. The result is
+   kept even if it still fails. Flags become ``"<f1 flag>+<f2 flag>"`` at every position,
+   so winsorised points read ``"winhi+log_CT"`` *even when the winsorisation was
+   discarded* (``combine=False``) and every other point reads ``"+log_CT"``.
+
+A NA pass at any check, or a NA skew inside the winsorisation loop (e.g. a series whose
+only non-zero value was just winsorised away), returns the untreated series with empty
+flags and ``na_stop=True``: COINr warns and hands back the input in these cases (it
+raises internally and catches the error); this kernel stays silent and lets the front
+door warn.
+
+Transforms are looked up in the ``"treat"`` registry (:func:`brics_ecom.registry.register`)
+and take a 1-D float array (NaN = missing) and return ``(values, flag)``, where ``flag``
+labels every position. Built in:
+
+* ``"log_CT"`` (COINr's default): ``log(x - min + 0.01 * (max - min))``.
+* ``"log_CT_plus"``: ``log_CT`` if the skew is strictly positive, otherwise
+  ``-log(max + 0.01 * (max - min) - x)`` flagged ``"log_CT_neg"``.
+* ``"boxcox"`` (**not** COINr's default, and not COINr's fixed-lambda ``boxcox()``):
+  Box-Cox of ``x - min + 0.01 * (max - min)`` with lambda estimated by maximum likelihood
+  through :func:`scipy.stats.boxcox`, over the non-missing values.
+
+Examples
+--------
+>>> import numpy as np
+>>> x = np.array([[1.0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 100], [1.0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]])
+>>> res = treat_array(x)
+>>> res.values[:, -1].tolist(), res.flags[:, -1].tolist()
+([10.0, 11.0], ['winhi', ''])
+>>> res.details["n_winsorised"].tolist()
+[1.0, nan]
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+import scipy.stats
+from numpy.typing import ArrayLike, NDArray
+
+from brics_ecom.errors import DataError, InvalidParameterError
+from brics_ecom.registry import available, get_method, register
+
+from .stats import kurt_type2, skew_type2
+
+__all__ = [
+    "DETAIL_FIELDS",
+    "ArrayTreatment",
+    "SeriesTreatment",
+    "boxcox_mle",
+    "log_ct",
+    "log_ct_plus",
+    "treat_array",
+    "treat_series",
+]
+
+TransformFunc = Callable[[NDArray[np.float64]], tuple[ArrayLike, str]]
+
+#: Names of the per-series treatment details, in the order of :class:`SeriesTreatment`.
+DETAIL_FIELDS: tuple[str, ...] = (
+    "skew_before",
+    "kurt_before",
+    "pass_before",
+    "n_winsorised",
+    "skew_after_winsorise",
+    "kurt_after_winsorise",
+    "pass_after_winsorise",
+    "transformed",
+    "skew_after_transform",
+    "kurt_after_transform",
+    "pass_after_transform",
+    "n_points_winhi",
+    "n_points_winlo",
+    "na_stop",
+)
+
+_FLOAT_FIELDS = frozenset(
+    {
+        "skew_before",
+        "kurt_before",
+        "skew_after_winsorise",
+        "kurt_after_winsorise",
+        "skew_after_transform",
+        "kurt_after_transform",
+        "n_winsorised",
+    }
+)
+_LOGICAL_FIELDS = frozenset({"pass_before", "pass_after_winsorise", "pass_after_transform"})
+_BOOL_FIELDS = frozenset({"transformed", "na_stop"})
+_INT_FIELDS = frozenset({"n_points_winhi", "n_points_winlo"})
+
+
+@dataclass(frozen=True, eq=False)
+class SeriesTreatment:
+    """Result of treating one series (see :func:`treat_series`).
+
+    Attributes
+    ----------
+    values : numpy.ndarray
+        Treated values, float64, same length as the input.
+    flags : numpy.ndarray
+        Per-point flags (object array of ``str``): ``""`` when untouched, else e.g.
+        ``"winhi"``, ``"winlo"``, ``"winhi+log_CT"``, ``"+log_CT"``, ``"+log_CT_neg"``.
+    skew_before, kurt_before : float
+        Skewness and excess kurtosis of the input (NaN for R's NA).
+    pass_before : bool or None
+        First check; ``None`` is R's NA (the input is returned untreated).
+    n_winsorised : int or None
+        COINr's ``nwin``; ``None`` when winsorisation was not attempted.
+    skew_after_winsorise, kurt_after_winsorise : float
+        After winsorisation (NaN if not attempted).
+    pass_after_winsorise : bool or None
+        Check after winsorisation (``None`` if not attempted, or NA).
+    transformed : bool
+        Whether the transform was applied (COINr's ``log_transformed``).
+    skew_after_transform, kurt_after_transform : float
+        After the transform (NaN if not applied).
+    pass_after_transform : bool or None
+        Check after the transform (``None`` if not applied, or NA). A failing transform is
+        kept.
+    n_points_winhi, n_points_winlo : int
+        Number of flags exactly equal to ``"winhi"`` / ``"winlo"`` (so points that were
+        also transformed are not counted, as in COINr's summary).
+    na_stop : bool
+        A check returned NA (or the skew was NA during winsorisation): ``values`` is the
+        untreated input and ``flags`` are empty, whatever the other fields say.
+    """
+
+    values: NDArray[np.float64]
+    flags: NDArray[np.object_]
+    skew_before: float
+    kurt_before: float
+    pass_before: bool | None
+    n_winsorised: int | None
+    skew_after_winsorise: float
+    kurt_after_winsorise: float
+    pass_after_winsorise: bool | None
+    transformed: bool
+    skew_after_transform: float
+    kurt_after_transform: float
+    pass_after_transform: bool | None
+    n_points_winhi: int
+    n_points_winlo: int
+    na_stop: bool
+
+    def details(self) -> dict[str, Any]:
+        """The treatment details (every field but ``values`` and ``flags``) as a dict.
+
+        Examples
+        --------
+        >>> treat_series([1.0, 2.0, 3.0]).details()["pass_before"]
+        True
+        """
+        return {name: getattr(self, name) for name in DETAIL_FIELDS}
+
+
+class ArrayTreatment(NamedTuple):
+    """Result of :func:`treat_array`.
+
+    Attributes
+    ----------
+    values : numpy.ndarray
+        Treated values, float64, same shape as the input.
+    flags : numpy.ndarray
+        Per-point flags, object array of ``str``, same shape as the input.
+    details : dict of str to numpy.ndarray
+        One array per name in :data:`DETAIL_FIELDS`, each with the shape of the input
+        without the treated axes. ``skew_*``/``kurt_*`` and ``n_winsorised`` are float64
+        (NaN for NA); ``pass_*`` are object arrays of ``True``/``False``/``None`` (R's
+        three-valued logical); ``transformed`` and ``na_stop`` are bool;
+        ``n_points_winhi``/``n_points_winlo`` are int64.
+    """
+
+    values: NDArray[np.float64]
+    flags: NDArray[np.object_]
+    details: dict[str, NDArray[Any]]
+
+
+# ---------------------------------------------------------------------------------------
+# Transforms (f2)
+# ---------------------------------------------------------------------------------------
+
+
+def _nan_min_max(x: NDArray[np.float64]) -> tuple[float, float]:
+    """Min and max over non-NaN values (NaN, NaN if there are none), without warnings."""
+    valid = x[~np.isnan(x)]
+    if valid.size == 0:
+        return math.nan, math.nan
+    return float(valid.min()), float(valid.max())
+
+
+@register("treat", "log_CT")
+def log_ct(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], str]:
+    """COINr's ``log_CT``: ``log(x - min + 0.01 * (max - min))``, NaN kept.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        1-D float values, NaN = missing.
+
+    Returns
+    -------
+    values : numpy.ndarray
+        Transformed values.
+    flag : str
+        ``"log_CT"``.
+
+    Examples
+    --------
+    >>> v, flag = log_ct(np.array([0.0, 1.0, np.nan]))
+    >>> np.round(v, 4).tolist(), flag
+    ([-4.6052, 0.01, nan], 'log_CT')
+    """
+    arr = np.asarray(x, dtype=np.float64)
+    mn, mx = _nan_min_max(arr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(arr - mn + 0.01 * (mx - mn)), "log_CT"
+
+
+@register("treat", "log_CT_plus")
+def log_ct_plus(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], str]:
+    """COINr's ``log_CT_plus``: ``log_CT`` for positive skew, a mirrored log otherwise.
+
+    With ``a = 0.01 * (max - min)``: if the skew is strictly positive,
+    ``log(x - min + a)`` flagged ``"log_CT"``; otherwise ``-log(max + a - x)`` flagged
+    ``"log_CT_neg"``.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        1-D float values, NaN = missing.
+
+    Returns
+    -------
+    values : numpy.ndarray
+        Transformed values.
+    flag : str
+        ``"log_CT"`` or ``"log_CT_neg"``.
+
+    Raises
+    ------
+    DataError
+        If the skewness is undefined (fewer than 3 values, or constant values); COINr
+        errors here too.
+
+    Examples
+    --------
+    >>> v, flag = log_ct_plus(np.array([0.0, 9.0, 10.0]))
+    >>> np.round(v, 4).tolist(), flag
+    ([-2.3125, -0.0953, 2.3026], 'log_CT_neg')
+    """
+    arr = np.asarray(x, dtype=np.float64)
+    sk = float(skew_type2(arr))
+    if math.isnan(sk):
+        raise DataError(
+            "log_CT_plus needs the skewness of the series, which is undefined here "
+            "(fewer than 3 non-missing values, or all values equal); use another transform."
+        )
+    mn, mx = _nan_min_max(arr)
+    a = 0.01 * (mx - mn)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if sk > 0:
+            return np.log(arr - mn + a), "log_CT"
+        return -np.log(mx + a - arr), "log_CT_neg"
+
+
+@register("treat", "boxcox")
+def boxcox_mle(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], str]:
+    """Box-Cox transform with maximum-likelihood lambda (brics_ecom's, not COINr's).
+
+    The values are first shifted to be positive as in ``log_CT``:
+    ``y = x - min + 0.01 * (max - min)``; then ``scipy.stats.boxcox(y)`` estimates lambda
+    by maximum likelihood over the non-missing values and transforms them. NaN stays NaN.
+    COINr's own ``boxcox()`` instead takes a fixed lambda and shifts by ``1 - min``.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        1-D float values, NaN = missing.
+
+    Returns
+    -------
+    values : numpy.ndarray
+        Transformed values.
+    flag : str
+        ``"boxcox"``.
+
+    Raises
+    ------
+    DataError
+        If there are fewer than 2 distinct non-missing values.
+
+    Examples
+    --------
+    >>> v, flag = boxcox_mle(np.array([1.0, 2.0, 4.0, 8.0, np.nan]))
+    >>> flag, bool(np.isnan(v[-1]))
+    ('boxcox', True)
+    """
+    arr = np.asarray(x, dtype=np.float64)
+    mn, mx = _nan_min_max(arr)
+    if not mx > mn:
+        raise DataError(
+            "The boxcox transform needs at least 2 distinct non-missing values; "
+            f"got {int(np.count_nonzero(~np.isnan(arr)))} values with range {mx - mn}."
+        )
+    shifted = arr - mn + 0.01 * (mx - mn)
+    valid = ~np.isnan(shifted)
+    out = np.full_like(shifted, np.nan)
+    out[valid] = scipy.stats.boxcox(shifted[valid])[0]
+    return out, "boxcox"
+
+
+# ---------------------------------------------------------------------------------------
+# Core algorithm
+# ---------------------------------------------------------------------------------------
+
+
+def _skew_kurt(x: NDArray[np.float64]) -> tuple[float, float]:
+    return float(skew_type2(x)), float(kurt_type2(x))
+
+
+def _passes(sk: float, ku: float, skew_thresh: float, kurt_thresh: float) -> bool | None:
+    """``(|sk| < skew_thresh) | (ku < kurt_thresh)`` in R's three-valued logic."""
+    a = None if math.isnan(sk) else abs(sk) < skew_thresh
+    b = None if math.isnan(ku) else ku < kurt_thresh
+    if a is True or b is True:
+        return True
+    if a is None or b is None:
+        return None
+    return False
+
+
+def _resolve_transform(transform: str | TransformFunc | None) -> TransformFunc | None:
+    if transform is None:
+        return None
+    if isinstance(transform, str):
+        names = available("treat")
+        if transform not in names:
+            raise InvalidParameterError(
+                f"The 'transform' parameter of treat must be one of {names}, None or a "
+                f"callable returning (values, flag); got {transform!r}."
+            )
+        func: TransformFunc = get_method("treat", transform)
+        return func
+    if callable(transform):
+        return transform
+    raise InvalidParameterError(
+        "The 'transform' parameter of treat must be a registered name, None or a callable "
+        f"returning (values, flag); got {type(transform).__name__}."
+    )
+
+
+def _check_options(
+    winmax: int | None, skew_thresh: float, kurt_thresh: float, combine: bool
+) -> tuple[int | None, float, float]:
+    if winmax is not None and (
+        isinstance(winmax, bool) or not isinstance(winmax, numbers.Integral) or winmax < 0
+    ):
+        raise InvalidParameterError(
+            f"The 'winmax' parameter of treat must be a non-negative integer or None "
+            f"(no limit); got {winmax!r}."
+        )
+    thresholds: list[float] = []
+    for name, value in (("skew_thresh", skew_thresh), ("kurt_thresh", kurt_thresh)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
+            raise InvalidParameterError(
+                f"The '{name}' parameter of treat must be a real number; got {value!r}."
+            )
+        thresholds.append(float(value))
+    if not isinstance(combine, bool | np.bool_):
+        raise InvalidParameterError(
+            f"The 'combine' parameter of treat must be True or False; got {combine!r}."
+        )
+    return (None if winmax is None else int(winmax)), thresholds[0], thresholds[1]
+
+
+def _treat_1d(
+    x: NDArray[np.float64],
+    winmax: int | None,
+    skew_thresh: float,
+    kurt_thresh: float,
+    transform: TransformFunc | None,
+    combine: bool,
+) -> SeriesTreatment:
+    """The algorithm on a validated 1-D float64 array that it may not modify."""
+    n = x.shape[0]
+    nan = math.nan
+    rec: dict[str, Any] = {
+        "skew_after_winsorise": nan,
+        "kurt_after_winsorise": nan,
+        "pass_after_winsorise": None,
+        "n_winsorised": None,
+        "transformed": False,
+        "skew_after_transform": nan,
+        "kurt_after_transform": nan,
+        "pass_after_transform": None,
+        "na_stop": False,
+    }
+
+    def finish(values: NDArray[np.float64], flags: NDArray[np.object_]) -> SeriesTreatment:
+        return SeriesTreatment(
+            values=values,
+            flags=flags,
+            n_points_winhi=int(np.count_nonzero(flags == "winhi")),
+            n_points_winlo=int(np.count_nonzero(flags == "winlo")),
+            **rec,
+        )
+
+    def untreated(na_stop: bool) -> SeriesTreatment:
+        rec["na_stop"] = na_stop
+        return finish(x.copy(), np.full(n, "", dtype=object))
+
+    # 1. first check
+    sk, ku = _skew_kurt(x)
+    passing = _passes(sk, ku, skew_thresh, kurt_thresh)
+    rec.update(skew_before=sk, kurt_before=ku, pass_before=passing)
+    if passing is None:
+        return untreated(na_stop=True)
+    if passing:
+        return untreated(na_stop=False)
+
+    # 2. winsorise while failing and below winmax
+    w = x.copy()
+    valid = ~np.isnan(w)
+    hi = np.empty(0, dtype=np.intp)
+    lo = np.empty(0, dtype=np.intp)
+    nwin = 0
+    while passing is False and (winmax is None or nwin < winmax):
+        # `passing is False` implies a finite skew here, so the branch below is defined.
+        if sk >= 0:
+            block = valid & (w == w[valid].max())
+            hi = np.flatnonzero(block)
+            rest = valid & ~block
+            w[hi] = w[rest].max() if rest.any() else -np.inf
+        else:
+            block = valid & (w == w[valid].min())
+            lo = np.flatnonzero(block)
+            rest = valid & ~block
+            w[lo] = w[rest].min() if rest.any() else np.inf
+        nwin = hi.size + lo.size
+        sk, ku = _skew_kurt(w)
+        passing = _passes(sk, ku, skew_thresh, kurt_thresh)
+    rec.update(
+        n_winsorised=nwin,
+        skew_after_winsorise=sk,
+        kurt_after_winsorise=ku,
+        pass_after_winsorise=passing,
+    )
+    if passing is None:
+        return untreated(na_stop=True)
+    win_flags = np.full(n, "", dtype=object)
+    win_flags[hi] = "winhi"
+    win_flags[lo] = "winlo"
+    if passing or transform is None:
+        return finish(w, win_flags)
+
+    # 3. transform the original (or, with combine, the winsorised) values
+    base = w if combine else x.copy()
+    out, tflag = transform(base)
+    values = np.asarray(out, dtype=np.float64)
+    if values.shape != x.shape:
+        raise InvalidParameterError(
+            f"The treat transform {getattr(transform, '__name__', transform)!r} returned "
+            f"values of shape {values.shape}; expected {x.shape}."
+        )
+    tflag = str(tflag)
+    sk, ku = _skew_kurt(values)
+    passing = _passes(sk, ku, skew_thresh, kurt_thresh)
+    rec.update(
+        transformed=True,
+        skew_after_transform=sk,
+        kurt_after_transform=ku,
+        pass_after_transform=passing,
+    )
+    if passing is None:
+        return untreated(na_stop=True)
+    if tflag:
+        # COINr pastes "f1+f2" at every position (NaN included) when f2's flag is non-empty
+        win_flags = np.array([f"{f}+{tflag}" for f in win_flags], dtype=object)
+    return finish(values, win_flags)
+
+
+def treat_series(
+    x: ArrayLike,
+    *,
+    winmax: int | None = 5,
+    skew_thresh: float = 2.0,
+    kurt_thresh: float = 3.5,
+    transform: str | TransformFunc | None = "log_CT",
+    combine: bool = False,
+) -> SeriesTreatment:
+    """Treat one series for outliers exactly as COINr's default ``Treat()``.
+
+    See the module docstring for the algorithm (skew/kurtosis check, iterative
+    winsorisation, fallback transform) and its COINr quirks.
+
+    Parameters
+    ----------
+    x : array_like
+        1-D values of one indicator over units; NaN = missing. Not modified.
+    winmax : int or None, default 5
+        Maximum number of winsorised points (``nwin < winmax`` keeps the loop going);
+        ``None`` means no limit.
+    skew_thresh : float, default 2.0
+        Absolute skewness threshold.
+    kurt_thresh : float, default 3.5
+        Excess kurtosis threshold.
+    transform : str, callable or None, default "log_CT"
+        Fallback applied when winsorisation does not bring the series within limits: a
+        name registered under ``"treat"`` (``"log_CT"``, ``"log_CT_plus"``, ``"boxcox"``,
+        or your own), a callable ``f(x) -> (values, flag)``, or ``None`` to winsorise only.
+    combine : bool, default False
+        Apply the transform to the winsorised values instead of the original ones
+        (COINr's ``combine_treat``).
+
+    Returns
+    -------
+    SeriesTreatment
+        Treated values, per-point flags and the treatment details.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``x`` is not 1-D, an option is invalid, or the transform returns the wrong shape.
+
+    Notes
+    -----
+    The transform is given a copy of the values. An error raised by the transform is not
+    caught (COINr catches every error of one indicator's treatment and returns it
+    untreated with a warning); the built-in transforms cannot fail here because they are
+    only reached for a series whose skewness is defined and whose range is positive.
+
+    Examples
+    --------
+    >>> x = np.array([1.0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 100])
+    >>> res = treat_series(x)
+    >>> res.pass_before, res.n_winsorised, res.pass_after_winsorise
+    (False, 1, True)
+    >>> float(res.values[-1]), res.flags[-1]
+    (10.0, 'winhi')
+    >>> res = treat_series(np.r_[np.arange(1.0, 21.0), 50.0, 100.0], winmax=1)
+    >>> res.pass_after_winsorise, res.transformed, res.flags[-2:].tolist()
+    (False, True, ['+log_CT', 'winhi+log_CT'])
+    """
+    arr = np.array(x, dtype=np.float64)  # a copy: the input is never touched
+    if arr.ndim != 1:
+        raise InvalidParameterError(
+            f"treat_series expects a 1-D series; got an array of shape {arr.shape}. "
+            "Use treat_array(x, axis=...) for several series."
+        )
+    wm, st, kt = _check_options(winmax, skew_thresh, kurt_thresh, combine)
+    func = _resolve_transform(transform)
+    return _treat_1d(arr, wm, st, kt, func, bool(combine))
+
+
+def _normalise_axes(axis: int | tuple[int, ...], ndim: int) -> tuple[int, ...]:
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    out: list[int] = []
+    for a in axes:
+        if isinstance(a, bool) or not isinstance(a, numbers.Integral):
+            raise InvalidParameterError(
+                f"The 'axis' parameter of treat must be an int or a tuple of ints; got {axis!r}."
+            )
+        if not -ndim <= a < ndim:
+            raise InvalidParameterError(
+                f"The 'axis' parameter of treat is out of range for an array with {ndim} "
+                f"dims; got {axis!r}."
+            )
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise InvalidParameterError(f"The 'axis' parameter of treat repeats an axis; got {axis!r}.")
+    return tuple(out)
+
+
+def _empty_details(shape: tuple[int, ...]) -> dict[str, NDArray[Any]]:
+    details: dict[str, NDArray[Any]] = {}
+    for name in DETAIL_FIELDS:
+        if name in _FLOAT_FIELDS:
+            details[name] = np.full(shape, np.nan)
+        elif name in _LOGICAL_FIELDS:
+            details[name] = np.full(shape, None, dtype=object)
+        elif name in _BOOL_FIELDS:
+            details[name] = np.zeros(shape, dtype=bool)
+        else:
+            details[name] = np.zeros(shape, dtype=np.int64)
+    return details
+
+
+def treat_array(
+    x: ArrayLike,
+    *,
+    axis: int | tuple[int, ...] = -1,
+    winmax: int | None = 5,
+    skew_thresh: float = 2.0,
+    kurt_thresh: float = 3.5,
+    transform: str | TransformFunc | None = "log_CT",
+    combine: bool = False,
+) -> ArrayTreatment:
+    """Treat every 1-D slice of ``x`` along ``axis`` with :func:`treat_series`.
+
+    Parameters
+    ----------
+    x : array_like
+        Data with any leading dims (indicators, years, draws, ...); NaN = missing. Not
+        modified.
+    axis : int or tuple of int, default -1
+        The axis holding the units of one series. A tuple pools several axes into one
+        series (flattened in C order of the axes as given).
+    winmax, skew_thresh, kurt_thresh, transform, combine
+        As in :func:`treat_series`.
+
+    Returns
+    -------
+    ArrayTreatment
+        ``(values, flags, details)``: treated values and flags with the shape of ``x``,
+        and a dict of detail arrays (names in :data:`DETAIL_FIELDS`) whose shape is that
+        of ``x`` without the treated axes.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 2.0], [2.0, 3.0], [3.0, 4.0], [40.0, 5.0]])
+    >>> res = treat_array(x, axis=0, winmax=1)
+    >>> res.values[:, 0].tolist()
+    [1.0, 2.0, 3.0, 40.0]
+    >>> res.details["pass_before"].tolist()
+    [True, True]
+    """
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim == 0:
+        raise InvalidParameterError("treat_array expects at least a 1-D array; got a scalar.")
+    axes = _normalise_axes(axis, arr.ndim)
+    wm, st, kt = _check_options(winmax, skew_thresh, kurt_thresh, combine)
+    func = _resolve_transform(transform)
+
+    k = len(axes)
+    dest = tuple(range(arr.ndim - k, arr.ndim))
+    moved = np.moveaxis(arr, axes, dest)
+    lead = moved.shape[: arr.ndim - k]
+    core = moved.shape[arr.ndim - k :]
+    flat = moved.reshape((*lead, -1))
+
+    values = np.empty(flat.shape, dtype=np.float64)
+    flags = np.empty(flat.shape, dtype=object)
+    details = _empty_details(lead)
+    for idx in np.ndindex(*lead):
+        # _treat_1d copies before writing, so passing a view of `arr` is safe.
+        res = _treat_1d(flat[idx], wm, st, kt, func, bool(combine))
+        values[idx] = res.values
+        flags[idx] = res.flags
+        for name in DETAIL_FIELDS:
+            value = getattr(res, name)
+            if name in _FLOAT_FIELDS:
+                details[name][idx] = np.nan if value is None else value
+            else:
+                details[name][idx] = value
+
+    values_out = np.moveaxis(values.reshape((*lead, *core)), dest, axes)
+    flags_out = np.moveaxis(flags.reshape((*lead, *core)), dest, axes)
+    return ArrayTreatment(values_out, flags_out, details)

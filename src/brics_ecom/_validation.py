@@ -1,0 +1,102 @@
+"""Argument checks shared by the front doors; every failure names the culprit."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from collections.abc import Collection
+from typing import Any
+
+import numpy as np
+
+from .errors import DataWarning, InvalidParameterError
+
+__all__ = [
+    "as_rng",
+    "check_choice",
+    "check_number",
+    "report_dropped",
+]
+
+
+def check_choice(value: Any, choices: Collection[Any], *, param: str, func: str) -> Any:
+    """Return ``value`` if it is one of ``choices``; otherwise raise naming ``param``.
+
+    Examples
+    --------
+    >>> check_choice("pooled", ("per_time", "pooled"), param="reference", func="normalise")
+    'pooled'
+    """
+    if value not in choices:
+        raise InvalidParameterError(
+            f"The {param!r} parameter of {func} must be one of {sorted(map(str, choices))}; "
+            f"got {value!r}."
+        )
+    return value
+
+
+def check_number(
+    value: Any,
+    *,
+    param: str,
+    func: str,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+    integer: bool = False,
+) -> float:
+    """Check that ``value`` is a finite real number within bounds.
+
+    Examples
+    --------
+    >>> check_number(0.5, param="dat_thresh", func="aggregate", low=0, high=1)
+    0.5
+    """
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind) or not np.isfinite(value):
+        what = "an integer" if integer else "a finite number"
+        raise InvalidParameterError(f"The {param!r} parameter of {func} must be {what}; got {value!r}.")
+    bad_low = low is not None and (value < low if low_inclusive else value <= low)
+    bad_high = high is not None and (value > high if high_inclusive else value >= high)
+    if bad_low or bad_high:
+        lo = "-inf" if low is None else f"{low}"
+        hi = "inf" if high is None else f"{high}"
+        lb = "[" if low_inclusive else "("
+        hb = "]" if high_inclusive else ")"
+        raise InvalidParameterError(
+            f"The {param!r} parameter of {func} must be in {lb}{lo}, {hi}{hb}; got {value!r}."
+        )
+    return value
+
+
+def report_dropped(message: str, *, stacklevel: int = 3) -> None:
+    """Warn (``DataWarning``) that something was dropped or left out.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     report_dropped("unit X dropped")
+    >>> str(w[0].message)
+    'unit X dropped'
+    """
+    warnings.warn(message, DataWarning, stacklevel=stacklevel)
+
+
+def as_rng(rng: int | np.random.Generator | None) -> np.random.Generator:
+    """A NumPy Generator from a seed, a Generator or ``None`` (never global state).
+
+    Examples
+    --------
+    >>> as_rng(1).integers(10) == as_rng(1).integers(10)
+    True
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
+        return np.random.default_rng(rng)
+    raise InvalidParameterError(
+        f"The 'rng' parameter must be an int seed, a numpy.random.Generator or None; got {rng!r}."
+    )

@@ -1,0 +1,314 @@
+"""Aggregation: combine indicators level by level up the index tree.
+
+Each aggregate is built from its direct children with weights looked up by code (only
+ratios between siblings matter). The arithmetic mean of all draws of a weight set is one
+BLAS pass (a matrix product over the children), so ``weights`` with a ``draw`` dim
+computes thousands of alternative indices at once.
+
+Examples
+--------
+>>> import brics_ecom as be
+>>> panel, spec = be.datasets.load_asem()
+>>> norm = be.normalise(panel, "minmax", spec=spec)
+>>> agg = be.aggregate(norm, spec)
+>>> agg.sizes["node"]
+11
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ._kernels import aggregate as _ak
+from ._validation import check_number, report_dropped
+from .errors import DataError, InvalidParameterError, SpecError
+from .panel import validate
+from .registry import available, get_method
+from .spec import IndexSpec
+
+__all__ = ["aggregate", "node_weights"]
+
+
+def node_weights(
+    spec: IndexSpec, weights: Mapping[str, float] | xr.DataArray | None = None
+) -> xr.DataArray:
+    """Weights of every tree node as a DataArray over ``node`` (extra dims kept).
+
+    ``weights`` may be ``None`` (the spec's weights), a partial ``{code: weight}`` mapping
+    (others from the spec), or a DataArray over ``node`` (optionally with a ``draw`` dim);
+    nodes missing from it take the spec's weight.
+
+    Raises
+    ------
+    SpecError
+        Unknown codes, NaN/negative/infinite weights.
+
+    Examples
+    --------
+    >>> from brics_ecom.spec import IndexSpec, Node
+    >>> spec = IndexSpec([Node("x", parent="I"), Node("y", parent="I"), Node("I", kind="aggregate")])
+    >>> node_weights(spec, {"x": 2}).values.tolist()
+    [2.0, 1.0, 1.0]
+    """
+    codes = list(spec.codes)
+    base = xr.DataArray(
+        np.array([spec.weights[c] for c in codes], dtype=float), dims=("node",),
+        coords={"node": codes},
+    )
+    if weights is None:
+        return base
+    if isinstance(weights, xr.DataArray):
+        if "node" not in weights.dims:
+            raise InvalidParameterError(
+                f"A weights DataArray needs a 'node' dim; got dims {weights.dims}."
+            )
+        unknown = sorted(set(map(str, weights["node"].values)) - set(codes))
+        if unknown:
+            raise SpecError(f"Weights given for codes not in the tree: {unknown}.")
+        given = weights.astype(float)
+        full = given.reindex(node=codes)
+        out = full.fillna(base) if full.isnull().any() else full
+        # a weight that is NaN in the input is an error, not a fallback
+        if bool(given.isnull().any()):
+            bad = sorted({str(n) for n in given["node"].values[given.isnull().any(
+                [d for d in given.dims if d != "node"]).values]})
+            raise SpecError(f"Weights of {bad} are NaN; weights must be finite numbers ≥ 0.")
+    elif isinstance(weights, Mapping):
+        unknown = sorted(set(weights) - set(codes))
+        if unknown:
+            raise SpecError(f"Weights given for codes not in the tree: {unknown}.")
+        vals = []
+        for c in codes:
+            w = weights.get(c, spec.weights[c])
+            try:
+                vals.append(float(w))
+            except (TypeError, ValueError):
+                raise SpecError(f"The weight of {c!r} must be a number; got {w!r}.") from None
+        out = base.copy(data=np.array(vals))
+    else:
+        raise InvalidParameterError(
+            "The 'weights' parameter must be None, a {code: weight} mapping or a DataArray over "
+            f"'node'; got {type(weights).__name__}."
+        )
+    vals = out.values
+    if not np.isfinite(vals).all():
+        bad = _codes_where(out, ~np.isfinite(vals))
+        raise SpecError(f"Weights of {bad} are not finite; weights must be finite numbers ≥ 0.")
+    if (vals < 0).any():
+        bad = _codes_where(out, vals < 0)
+        raise SpecError(f"Weights of {bad} are negative; weights must be ≥ 0.")
+    return out.transpose(..., "node")
+
+
+def _codes_where(da: xr.DataArray, mask: np.ndarray) -> list[str]:
+    node_axis = da.dims.index("node")
+    other = tuple(i for i in range(mask.ndim) if i != node_axis)
+    hit = mask.any(axis=other) if other else mask
+    return [str(c) for c in da["node"].values[hit]]
+
+
+def aggregate(
+    panel: xr.DataArray,
+    spec: IndexSpec,
+    method: str = "arithmetic",
+    *,
+    weights: Mapping[str, float] | xr.DataArray | None = None,
+    p: float | None = None,
+    dat_thresh: float | None = None,
+    by_level: Mapping[int, str] | None = None,
+    include_indicators: bool = False,
+    **method_params: Any,
+) -> xr.DataArray:
+    """Aggregate normalised indicators up the tree of ``spec``.
+
+    Parameters
+    ----------
+    panel : xarray.DataArray
+        Normalised indicators (dims ``unit``, ``indicator``, optionally ``time`` and
+        others such as ``draw``).
+    spec : IndexSpec
+        The tree; its weights are used unless ``weights`` is given.
+    method : str, default "arithmetic"
+        ``arithmetic``, ``geometric``, ``harmonic``, ``generalised`` (power mean, needs
+        ``p``), ``copeland``, ``mazziotta_pareto`` (``penalty=-1``), ``minimum``, or a
+        method registered with ``register("aggregate", name)``.
+    weights : mapping or DataArray, optional
+        ``{code: weight}`` (partial mappings complete from the spec) or a DataArray over
+        ``node``, optionally with a ``draw`` (or any other) dim: all draws are computed in
+        one vectorised pass.
+    p : float, optional
+        Power of the generalised mean (≠ 0).
+    dat_thresh : float, optional
+        An aggregate is NaN when the share of its children with data is below this
+        (strictly), at every level.
+    by_level : mapping, optional
+        ``{level: method}`` for the levels being built (2 = first aggregation level).
+    include_indicators : bool, default False
+        Also return the indicators (first along ``node``).
+    **method_params
+        Extra parameters of the method (e.g. ``penalty`` for ``mazziotta_pareto``).
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims as the panel's with ``indicator`` replaced by ``node`` listing every
+        aggregate (level by level).
+
+    Raises
+    ------
+    SpecError
+        Indicators of the spec missing from the data; invalid weights.
+    DataError
+        Values ≤ 0 for ``geometric`` (0 for ``harmonic``; ≤ 0 for ``generalised`` with
+        p < 0), naming the unit and indicator.
+    InvalidParameterError
+        Unknown method, bad ``p`` or ``dat_thresh``.
+
+    Examples
+    --------
+    >>> import brics_ecom as be
+    >>> panel, spec = be.datasets.load_asem()
+    >>> norm = be.normalise(panel, "minmax", spec=spec, lower=1, upper=100)
+    >>> geo = be.aggregate(norm, spec, "geometric")
+    >>> bool((geo > 0).all())
+    True
+    """
+    panel = validate(panel)
+    if not isinstance(spec, IndexSpec):
+        raise InvalidParameterError(
+            f"The 'spec' parameter of aggregate must be an IndexSpec; got {type(spec).__name__}."
+        )
+    methods = _level_methods(spec, method, by_level)
+    if dat_thresh is not None:
+        check_number(dat_thresh, param="dat_thresh", func="aggregate", low=0, high=1)
+    if any(m == "generalised" for m in methods.values()):
+        if p is None:
+            raise InvalidParameterError("aggregate method 'generalised' needs the power p=.")
+        check_number(p, param="p", func="aggregate")
+        if p == 0:
+            raise InvalidParameterError(
+                "The 'p' parameter of the generalised mean must not be 0 (use 'geometric')."
+            )
+    data = _indicator_data(panel, spec)
+    w_all = node_weights(spec, weights)
+    scores = data.rename(indicator="node")
+    outputs = []
+    for level in range(2, spec.max_level + 1):
+        parents = list(spec.level_codes(level))
+        if not parents:
+            continue
+        children = [c for par in parents for c in spec.children(par)]
+        parent_index = np.array(
+            [parents.index(spec.parent(c)) for c in children], dtype=np.intp
+        )
+        meth = methods[level]
+        x = scores.sel(node=children)
+        if meth in ("geometric", "harmonic") or (meth == "generalised" and p is not None and p < 0):
+            _check_domain(x, meth, p)
+        w = w_all.sel(node=children)
+        kwargs: dict[str, Any] = dict(method_params)
+        if meth == "generalised":
+            kwargs["p"] = p
+        out = xr.apply_ufunc(
+            _level_kernel,
+            x.rename(node="child"),
+            w.rename(node="child"),
+            input_core_dims=[["unit", "child"], ["child"]],
+            output_core_dims=[["unit", "parent"]],
+            exclude_dims={"child"},
+            kwargs={
+                "parent_index": parent_index,
+                "n_parents": len(parents),
+                "method": meth,
+                "dat_thresh": dat_thresh,
+                **kwargs,
+            },
+            dask="parallelized",
+            output_dtypes=[np.float64],
+            dask_gufunc_kwargs={"output_sizes": {"parent": len(parents)}},
+        )
+        out = out.rename(parent="node").assign_coords(node=parents)
+        outputs.append(out)
+        scores = xr.concat([scores, out], dim="node", coords="minimal", compat="override")
+    result = xr.concat(outputs, dim="node", coords="minimal", compat="override")
+    if include_indicators:
+        result = xr.concat(
+            [data.rename(indicator="node"), result], dim="node", coords="minimal", compat="override"
+        )
+    order = [d for d in panel.dims if d != "indicator"]
+    result = result.transpose(*[d for d in order if d in result.dims], ..., "node")
+    result.name = "score"
+    result.attrs = {"aggregation": dict(methods)}
+    return result
+
+
+def _level_kernel(
+    x: np.ndarray,
+    w: np.ndarray,
+    *,
+    parent_index: np.ndarray,
+    n_parents: int,
+    method: str,
+    dat_thresh: float | None,
+    **params: Any,
+) -> np.ndarray:
+    return _ak.aggregate_level(
+        x, w, parent_index, n_parents, method, dat_thresh=dat_thresh, **params
+    )
+
+
+def _level_methods(
+    spec: IndexSpec, method: str, by_level: Mapping[int, str] | None
+) -> dict[int, str]:
+    names = available("aggregate")
+    levels = list(range(2, spec.max_level + 1))
+    out = {lvl: method for lvl in levels}
+    if by_level is not None:
+        bad = sorted(set(by_level) - set(levels))
+        if bad:
+            raise InvalidParameterError(
+                f"The 'by_level' parameter of aggregate names levels {bad}; the aggregation "
+                f"levels of this tree are {levels}."
+            )
+        out.update(by_level)
+    for m in out.values():
+        if m not in names:
+            get_method("aggregate", m)  # raises the standard message
+    return out
+
+
+def _indicator_data(panel: xr.DataArray, spec: IndexSpec) -> xr.DataArray:
+    present = [str(c) for c in panel["indicator"].values]
+    missing = [c for c in spec.indicators if c not in present]
+    if missing:
+        raise SpecError(
+            f"Indicators {missing} are in the specification but not in the data. Add them to "
+            "the panel or drop them from the spec (IndexSpec.subset)."
+        )
+    extra = [c for c in present if c not in spec.indicators]
+    if extra:
+        report_dropped(f"aggregate: indicators {extra} are not in the specification; ignored.")
+    return panel.sel(indicator=list(spec.indicators))
+
+
+def _check_domain(x: xr.DataArray, method: str, p: float | None) -> None:
+    if x.chunks is not None:
+        return
+    bad = _ak.domain_violations(x.values, method, p=p)
+    if not bad.any():
+        return
+    cells = []
+    for idx in zip(*np.nonzero(bad), strict=False):
+        cells.append({str(d): x[d].values[i].item() for d, i in zip(x.dims, idx, strict=False)})
+        if len(cells) >= 5:
+            break
+    rule = {"geometric": "> 0", "harmonic": "≠ 0", "generalised": "> 0 when p < 0"}[method]
+    raise DataError(
+        f"aggregate method {method!r} needs values {rule}; offending values at {cells} "
+        f"(node = indicator or aggregate). Normalise onto a positive scale first, e.g. "
+        "minmax with lower=1, upper=100."
+    )

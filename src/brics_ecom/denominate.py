@@ -1,0 +1,165 @@
+"""Denomination: turn extensive indicators into intensive ones (per capita, per GDP, ...).
+
+``x / d × scale`` for every indicator with a denominator; the others pass unchanged.
+COINr's ``Denominate()`` is the case ``scale = 1``.
+
+Examples
+--------
+>>> import brics_ecom as be
+>>> panel, spec = be.datasets.load_asem()
+>>> den = be.denominate(panel, spec)
+>>> pop = panel.attrs["denominators"].sel(denominator="Population")
+>>> bool((den.sel(indicator="Flights") == panel.sel(indicator="Flights") / pop).all())
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ._apply import as_param
+from .errors import DataError, InvalidParameterError
+from .panel import get_denominators, validate
+from .spec import IndexSpec
+
+__all__ = ["denominate", "denominate_kernel"]
+
+
+def denominate_kernel(x: np.ndarray, d: np.ndarray, scale: Any = 1.0) -> np.ndarray:
+    """``x / d * scale`` elementwise (NaN propagates).
+
+    Examples
+    --------
+    >>> denominate_kernel(np.array([10.0, 4.0]), np.array([5.0, 2.0]), 100).tolist()
+    [200.0, 200.0]
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(x, dtype=float) / np.asarray(d, dtype=float) * scale
+
+
+def denominate(
+    panel: xr.DataArray,
+    spec: IndexSpec | None = None,
+    *,
+    denominators: xr.DataArray | None = None,
+    mapping: Mapping[str, str] | None = None,
+    scale: float | Mapping[str, float] = 1.0,
+) -> xr.DataArray:
+    """Divide indicators by their denominators.
+
+    Parameters
+    ----------
+    panel : xarray.DataArray
+        The panel.
+    spec : IndexSpec, optional
+        Supplies the mapping through ``Node.denominator`` when ``mapping`` is not given.
+    denominators : xarray.DataArray, optional
+        Dims ``(unit, [time,] denominator)``; default: ``panel.attrs["denominators"]``.
+    mapping : mapping, optional
+        ``{indicator: denominator_code}``; overrides the spec.
+    scale : float or mapping, default 1.0
+        Multiplier of the ratio (e.g. 1e6 for "per million"), global or per indicator.
+
+    Returns
+    -------
+    xarray.DataArray
+        The panel with denominated indicators; ``attrs["denominated"]`` records the
+        mapping.
+
+    Raises
+    ------
+    DataError
+        Denominator data missing for a unit or year, or zero denominators (naming them).
+    InvalidParameterError
+        Unknown indicators or denominators in ``mapping``.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> p = xr.DataArray([[[10.0, 3.0]]], dims=("unit", "time", "indicator"),
+    ...     coords={"unit": ["A"], "time": [0], "indicator": ["gdp", "score"]})
+    >>> d = xr.DataArray([[[5.0]]], dims=("unit", "time", "denominator"),
+    ...     coords={"unit": ["A"], "time": [0], "denominator": ["pop"]})
+    >>> denominate(p, denominators=d, mapping={"gdp": "pop"}).values.ravel().tolist()
+    [2.0, 3.0]
+    """
+    panel = validate(panel)
+    if denominators is None:
+        denominators = get_denominators(panel)
+    indicators = [str(c) for c in panel["indicator"].values]
+    if mapping is None:
+        mapping = {}
+        if spec is not None:
+            mapping = {
+                c: spec.node(c).denominator
+                for c in indicators
+                if c in spec and spec.node(c).denominator is not None
+            }
+    mapping = dict(mapping)
+    unknown = sorted(set(mapping) - set(indicators))
+    if unknown:
+        raise InvalidParameterError(
+            f"The 'mapping' parameter of denominate names indicators {unknown} not in the data."
+        )
+    out = panel.copy()
+    out.attrs = {k: v for k, v in panel.attrs.items() if k != "denominators"}
+    if not mapping:
+        out.attrs["denominated"] = {}
+        return out
+    if denominators is None:
+        raise DataError(
+            "denominate: no denominator data. Pass denominators= (dims unit, time, "
+            "denominator) or build the panel with from_coinr so that it carries them."
+        )
+    if "indicator" in denominators.dims and "denominator" not in denominators.dims:
+        denominators = denominators.rename(indicator="denominator")
+    available_d = [str(c) for c in denominators["denominator"].values]
+    absent = sorted({d for d in mapping.values() if d not in available_d})
+    if absent:
+        raise InvalidParameterError(
+            f"Denominators {absent} are not in the denominator data (which has {available_d})."
+        )
+    missing_units = sorted(
+        set(panel["unit"].values.tolist()) - set(denominators["unit"].values.tolist())
+    )
+    if missing_units:
+        raise DataError(f"denominate: no denominator data for units {missing_units[:10]}.")
+    if "time" in panel.dims and "time" in denominators.dims:
+        missing_t = sorted(
+            set(panel["time"].values.tolist()) - set(denominators["time"].values.tolist())
+        )
+        if missing_t:
+            raise DataError(f"denominate: no denominator data for times {missing_t}.")
+    codes = list(mapping)
+    dens = denominators.sel(denominator=[mapping[c] for c in codes]).reset_coords(drop=True)
+    dens = dens.rename(denominator="indicator").assign_coords(indicator=codes)
+    dens = dens.sel(unit=panel["unit"].values)
+    if "time" in dens.dims and "time" in panel.dims:
+        dens = dens.sel(time=panel["time"].values)
+    if dens.chunks is None:
+        zero = dens == 0
+        used = panel.sel(indicator=codes).notnull()
+        hit = zero & used
+        if bool(hit.any()):
+            cells = hit.to_series()
+            where = [dict(zip(cells.index.names, i, strict=False)) for i in cells[cells].index[:5]]
+            raise DataError(
+                f"denominate: zero denominators at {where}; the ratio would be infinite. Set "
+                "them to NaN or fix the denominator data."
+            )
+    scale_da = as_param(scale, codes, name="scale")
+    ratio = xr.apply_ufunc(
+        denominate_kernel,
+        panel.sel(indicator=codes),
+        dens,
+        scale_da,
+        dask="parallelized",
+        output_dtypes=[np.float64],
+    )
+    out.loc[{"indicator": codes}] = ratio.transpose(*panel.dims)
+    out.attrs["denominated"] = mapping
+    return out

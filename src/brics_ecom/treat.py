@@ -1,0 +1,297 @@
+"""Outlier treatment: COINr's default winsorisation with a log fallback.
+
+An indicator *fails* when |skew| ≥ ``skew_thresh`` **and** kurtosis ≥ ``kurt_thresh``
+(type-2 estimators, excess kurtosis). A failing indicator is winsorised one point at a
+time (at the high end if skew ≥ 0, else the low end; tied extremes together) until it
+passes or ``winmax`` points were pulled in; if it still fails, ``transform`` (default
+``log_CT``: log(x − min + 0.01·(max − min))) is applied to the *original* values (to the
+winsorised ones with ``combine=True``). Each year of a panel is treated on its own.
+
+Examples
+--------
+>>> import brics_ecom as be
+>>> panel, spec = be.datasets.load_asem()
+>>> out = be.treat(panel)
+>>> int((out.report["n_winsorised"] > 0).sum())
+18
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ._history import describe_call, with_history
+from ._kernels import treat as _tk
+from ._validation import check_number
+from .errors import DataWarning, InvalidParameterError
+from .panel import validate
+from .spec import IndexSpec
+
+__all__ = ["Treated", "treat"]
+
+_OPTIONS = ("winmax", "skew_thresh", "kurt_thresh", "transform", "combine")
+
+
+class Treated:
+    """Result of :func:`treat`.
+
+    Attributes
+    ----------
+    data : xarray.DataArray
+        The treated panel.
+    report : pandas.DataFrame
+        One row per indicator (per year × indicator on panels): skew and kurtosis before,
+        ``pass_before``, ``n_winsorised``, skew/kurtosis/pass after winsorisation,
+        ``transformed`` and skew/kurtosis/pass after the transform, ``n_points_winhi``,
+        ``n_points_winlo`` and ``na_stop`` (the test returned NA, so the indicator was left
+        untreated).
+    flags : xarray.DataArray
+        Per point: ``""`` (untouched), ``"winhi"``, ``"winlo"``, ``"winhi+log_CT"``,
+        ``"+log_CT"``, ... (COINr's ``Treated_Points``).
+    """
+
+    def __init__(self, data: xr.DataArray, source: xr.DataArray, plans: list[tuple[dict[str, Any], list[str]]], dim: str) -> None:
+        self.data = data
+        self._source = source
+        self._plans = plans
+        self._dim = dim
+
+    def __repr__(self) -> str:
+        return f"Treated(data={dict(self.data.sizes)}, indicators={self.report.shape[0]})"
+
+    @cached_property
+    def _full(self) -> tuple[xr.DataArray, pd.DataFrame, xr.DataArray]:
+        values, report, flags = _treat_eager(self._source, self._plans, self._dim)
+        return values, report, flags
+
+    @property
+    def report(self) -> pd.DataFrame:
+        """Per-indicator treatment report (computed on first access for lazy data)."""
+        return self._full[1]
+
+    @property
+    def flags(self) -> xr.DataArray:
+        """Per-point treatment flags."""
+        return self._full[2]
+
+
+def treat(
+    panel: xr.DataArray,
+    *,
+    spec: IndexSpec | None = None,
+    winmax: int | None = 5,
+    skew_thresh: float = 2.0,
+    kurt_thresh: float = 3.5,
+    transform: str | None = "log_CT",
+    combine: bool = False,
+    indicators: list[str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    dim: str = "unit",
+) -> Treated:
+    """Treat outliers in every indicator (each year separately).
+
+    Parameters
+    ----------
+    panel : xarray.DataArray
+        The panel.
+    spec : IndexSpec, optional
+        Per-node overrides ``Node.overrides["treat"]`` (e.g. ``{"winmax": 0}`` or
+        ``{"skip": True}``).
+    winmax : int or None, default 5
+        Maximum number of points winsorised (``None``: no limit). Ties can push the count
+        past ``winmax`` (COINr behaviour).
+    skew_thresh, kurt_thresh : float
+        The failure thresholds (|skew| ≥ 2 and kurtosis ≥ 3.5 by default).
+    transform : {"log_CT", "log_CT_plus", "boxcox", None}
+        Fallback transform, or any registered with ``register("treat", name)``.
+    combine : bool, default False
+        Apply the transform to the winsorised values instead of the original ones.
+    indicators : list of str, optional
+        Treat only these (default: all).
+    overrides : mapping, optional
+        ``{indicator: {option: value}}``; ``{"skip": True}`` leaves an indicator alone.
+    dim : str, default "unit"
+        The dim the distribution is taken over.
+
+    Returns
+    -------
+    Treated
+        ``.data``, ``.report`` and ``.flags``.
+
+    Warns
+    -----
+    DataWarning
+        When the skew/kurtosis test returns NA (e.g. fewer than 4 values) so an indicator
+        is left untreated.
+
+    Examples
+    --------
+    >>> import brics_ecom as be
+    >>> panel, spec = be.datasets.load_asem()
+    >>> t = be.treat(panel, winmax=10, transform="log_CT_plus")
+    >>> t.flags.sel(unit="CHN", indicator="Goods").item()
+    'winhi'
+    """
+    panel = validate(panel)
+    if dim not in panel.dims:
+        raise InvalidParameterError(
+            f"The 'dim' parameter of treat must be a dim of the panel {panel.dims}; got {dim!r}."
+        )
+    base = {
+        "winmax": winmax, "skew_thresh": skew_thresh, "kurt_thresh": kurt_thresh,
+        "transform": transform, "combine": combine,
+    }  # fmt: skip
+    _check_options(base, "treat")
+    codes = [str(c) for c in panel["indicator"].values]
+    if indicators is not None:
+        unknown = sorted(set(indicators) - set(codes))
+        if unknown:
+            raise InvalidParameterError(f"The 'indicators' parameter of treat names unknown indicators {unknown}.")
+    per_ind: dict[str, dict[str, Any]] = {}
+    if spec is not None:
+        for code, ov in spec.overrides("treat").items():
+            if code in codes:
+                per_ind[code] = dict(ov)
+    if overrides is not None:
+        unknown = sorted(set(overrides) - set(codes))
+        if unknown:
+            raise InvalidParameterError(f"The 'overrides' parameter of treat names unknown indicators {unknown}.")
+        for code, ov in overrides.items():
+            per_ind[code] = dict(ov)
+    plans: dict[str, tuple[dict[str, Any], list[str]]] = {}
+    for code in codes:
+        opts = dict(base)
+        ov = per_ind.get(code, {})
+        skip = bool(ov.get("skip", False)) or (indicators is not None and code not in indicators)
+        bad = sorted(set(ov) - {*_OPTIONS, "skip"})
+        if bad:
+            raise InvalidParameterError(
+                f"Treatment override for {code!r} has unknown options {bad}; valid: {[*_OPTIONS, 'skip']}."
+            )
+        opts.update({k: v for k, v in ov.items() if k != "skip"})
+        _check_options(opts, f"treat (indicator {code!r})")
+        opts["skip"] = skip
+        key = repr(sorted(opts.items(), key=str))
+        plans.setdefault(key, (opts, []))[1].append(code)
+    plan_list = list(plans.values())
+    call = describe_call("treat", {k: v for k, v in base.items()})
+    if panel.chunks is not None:
+        data = _treat_lazy(panel, plan_list, dim)
+        data = with_history(data, panel, call)
+        return Treated(data, panel, plan_list, dim)
+    values, report, flags = _treat_eager(panel, plan_list, dim)
+    values = with_history(values, panel, call)
+    result = Treated(values, panel, plan_list, dim)
+    result.__dict__["_full"] = (values, report, flags)
+    stopped = report.index[report["na_stop"].astype(bool)].tolist() if len(report) else []
+    if stopped:
+        warnings.warn(
+            f"treat: the skew/kurtosis test returned NA for {stopped} (too few or constant "
+            "values); these were left untreated.",
+            DataWarning,
+            stacklevel=2,
+        )
+    return result
+
+
+def _check_options(opts: Mapping[str, Any], where: str) -> None:
+    wm = opts["winmax"]
+    if wm is not None:
+        check_number(wm, param="winmax", func=where, low=0, integer=True)
+    check_number(opts["skew_thresh"], param="skew_thresh", func=where, low=0)
+    check_number(opts["kurt_thresh"], param="kurt_thresh", func=where)
+    if not isinstance(opts["combine"], bool | np.bool_):
+        raise InvalidParameterError(f"The 'combine' parameter of {where} must be True or False.")
+    tr = opts["transform"]
+    if tr is not None and not callable(tr):
+        from .registry import available
+
+        if tr not in available("treat"):
+            raise InvalidParameterError(
+                f"The 'transform' parameter of {where} must be one of {available('treat')} or "
+                f"None; got {tr!r}."
+            )
+
+
+def _kernel_opts(opts: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: opts[k] for k in _OPTIONS}
+
+
+def _treat_eager(
+    panel: xr.DataArray, plans: list[tuple[dict[str, Any], list[str]]], dim: str
+) -> tuple[xr.DataArray, pd.DataFrame, xr.DataArray]:
+    panel = panel.compute() if panel.chunks is not None else panel
+    order = [d for d in panel.dims if d != dim] + [dim]
+    work = panel.transpose(*order)
+    values = work.values.copy()
+    flags = np.full(values.shape, "", dtype=object)
+    ind_axis = order.index("indicator")
+    codes = [str(c) for c in work["indicator"].values]
+    rows: list[pd.DataFrame] = []
+    lead_dims = order[:-1]
+    for opts, members in plans:
+        idx = [codes.index(c) for c in members]
+        sub = np.take(values, idx, axis=ind_axis)
+        if opts["skip"]:
+            continue
+        res = _tk.treat_array(sub, axis=-1, **_kernel_opts(opts))
+        put = [slice(None)] * values.ndim
+        put[ind_axis] = idx  # type: ignore[call-overload]
+        values[tuple(put)] = res.values
+        flags[tuple(put)] = res.flags
+        coords = {d: work[d].values for d in lead_dims}
+        coords["indicator"] = np.array(members, dtype=object)
+        ds = xr.Dataset(
+            {name: (lead_dims, np.asarray(arr)) for name, arr in res.details.items()},
+            coords=coords,
+        )
+        rows.append(ds.to_dataframe())
+    out = work.copy(data=values).transpose(*panel.dims)
+    flag_da = work.copy(data=flags).transpose(*panel.dims)
+    flag_da.name = "treatment_flag"
+    flag_da.attrs = {}
+    report = pd.concat(rows) if rows else pd.DataFrame(columns=list(_tk.DETAIL_FIELDS))
+    if len(rows):
+        extra = [n for n in report.index.names if n != "indicator"]
+        singletons = [n for n in extra if panel.sizes.get(n, 0) == 1]
+        if singletons:
+            report = report.droplevel(singletons)
+        if report.index.nlevels > 1:
+            report = report.reorder_levels([*[n for n in report.index.names if n != "indicator"], "indicator"])
+        report = report.reindex(
+            [c for c in codes if c in report.index.get_level_values("indicator")], level="indicator"
+        ) if report.index.nlevels > 1 else report.reindex([c for c in codes if c in report.index])
+    return out, report, flag_da
+
+
+def _treat_lazy(
+    panel: xr.DataArray, plans: list[tuple[dict[str, Any], list[str]]], dim: str
+) -> xr.DataArray:
+    pieces = []
+    for opts, members in plans:
+        sub = panel.sel(indicator=members)
+        if opts["skip"]:
+            pieces.append(sub)
+            continue
+        kw = _kernel_opts(opts)
+
+        def values_only(a: np.ndarray, kw: dict[str, Any] = kw) -> np.ndarray:
+            return np.asarray(_tk.treat_array(a, axis=-1, **kw).values)
+
+        pieces.append(
+            xr.apply_ufunc(
+                values_only, sub, input_core_dims=[[dim]], output_core_dims=[[dim]],
+                dask="parallelized", output_dtypes=[np.float64],
+            )  # fmt: skip
+        )
+    out = xr.concat(pieces, dim="indicator") if len(pieces) > 1 else pieces[0]
+    out = out.sel(indicator=panel["indicator"].values).transpose(*panel.dims)
+    out.attrs = dict(panel.attrs)
+    return out
