@@ -650,15 +650,19 @@ def weighted_minimum(
     pos = w > 0  # (..., child, parent)
     obs = ~np.isnan(xa)
     filled = np.where(obs, xa, np.inf)
-    cols = []
-    for j in range(w.shape[-1]):
-        sel = pos[..., None, :, j]  # (..., 1, child)
-        vals = np.where(sel, filled, np.inf)
-        found = (sel & obs).any(axis=-1)
-        cols.append(np.where(found, vals.min(axis=-1, initial=np.inf), np.nan))
-    if not cols:
+    n_par = w.shape[-1]
+    if n_par == 0:
         lead = np.broadcast_shapes(xa.shape[:-1], (*w.shape[:-2], 1))
         return np.empty((*lead, 0))
+    cols = []
+    for j in range(n_par):
+        if w.ndim == 2:  # one weight set: gather the parent's children only
+            idx = np.flatnonzero(pos[:, j])
+            vals, found = filled[..., idx], obs[..., idx].any(axis=-1)
+        else:  # weight draws: the selection may vary along the leading dims
+            sel = pos[..., None, :, j]  # (..., 1, child)
+            vals, found = np.where(sel, filled, np.inf), (sel & obs).any(axis=-1)
+        cols.append(np.where(found, vals.min(axis=-1, initial=np.inf), np.nan))
     return np.stack(cols, axis=-1)
 
 
