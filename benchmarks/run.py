@@ -44,7 +44,9 @@ import brics_ecom as be
 from brics_ecom.datasets import make_synthetic
 from brics_ecom.errors import DataWarning
 
-COINR_REGEN_SECONDS = 0.17  # COINr 1.1.14 Regen() of build_example_coin(), median, this kind of machine
+COINR_REGEN_SECONDS = (
+    0.17  # COINr 1.1.14 Regen() of build_example_coin(), median, this kind of machine
+)
 
 
 def timeit(func: Callable[[], Any], repeat: int, warmup: int = 1) -> float:
@@ -136,7 +138,7 @@ def _pandas_minmax_loop(long: pd.DataFrame) -> pd.DataFrame:
 
 
 def bench_normalise_vs_pandas(quick: bool) -> dict[str, Any]:
-    panel, spec = make_synthetic(2000, 20, 60, rng=2, missing=0.0)
+    panel, _ = make_synthetic(2000, 20, 60, rng=2, missing=0.0)
     long = be.panel.to_long(panel)
     t = timeit(lambda: be.normalise(panel, "minmax"), repeat=5 if quick else 20)
     base = timeit(lambda: _pandas_minmax_loop(long), repeat=1 if quick else 3)
@@ -171,7 +173,9 @@ def bench_aggregate_draws(quick: bool) -> dict[str, Any]:
     base = timeit(loop, repeat=1, warmup=0) * n_draws / n_loop
     one = be.aggregate(norm, spec, weights=w)
     for d in (0, 17, n_draws - 1):
-        xr.testing.assert_allclose(one.isel(draw=d), be.aggregate(norm, spec, weights=w.isel(draw=d)))
+        xr.testing.assert_allclose(
+            one.isel(draw=d), be.aggregate(norm, spec, weights=w.isel(draw=d))
+        )
     return {
         "seconds": t,
         "draws": n_draws,

@@ -13,7 +13,19 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-__all__ = ["apply_kernel", "as_param"]
+__all__ = ["apply_kernel", "as_param", "single_chunk"]
+
+
+def single_chunk(x: xr.DataArray, dims: Sequence[str]) -> xr.DataArray:
+    """``x`` with each of ``dims`` in one dask chunk (unchanged if ``x`` is not lazy).
+
+    Kernels reduce over their core dims, which ``apply_ufunc(dask="parallelized")``
+    requires to be whole; the other dims keep their chunks, so the work stays parallel.
+    """
+    if x.chunks is None:
+        return x
+    split = {d: -1 for d in dims if d in x.dims and len(x.chunksizes[d]) > 1}
+    return x.chunk(split) if split else x
 
 
 def as_param(
@@ -41,7 +53,9 @@ def as_param(
                 f"{dim} a value or pass a single number."
             )
         values = [float(value.get(lab, default)) for lab in labels]
-        return xr.DataArray(np.asarray(values, dtype=float), dims=(dim,), coords={dim: list(labels)})
+        return xr.DataArray(
+            np.asarray(values, dtype=float), dims=(dim,), coords={dim: list(labels)}
+        )
     return value
 
 
@@ -73,15 +87,21 @@ def apply_kernel(
     n_core = len(core)
 
     def wrapper(data: np.ndarray, *extra: np.ndarray) -> np.ndarray:
+        # C order with the core dims last, whatever the caller's memory layout: NumPy's
+        # reductions sum contiguous axes pairwise and strided ones sequentially, so this
+        # makes results bit-identical between NumPy- and dask-backed panels.
+        data = np.ascontiguousarray(data)
         kwargs = dict(plain)
         for name, arr in zip(names, extra, strict=True):
+            arr = np.ascontiguousarray(arr)
             if name in da_params:
-                arr = np.asarray(arr)
                 kwargs[name] = arr.reshape(arr.shape + (1,) * n_core)
             else:
                 kwargs[name] = arr
         return func(data, **kwargs)
 
+    x = single_chunk(x, core)
+    arrays = {k: single_chunk(v, array_core.get(k, core)) for k, v in arrays.items()}
     inputs = [x, *da_params.values(), *arrays.values()]
     in_core = [
         list(core),

@@ -17,12 +17,15 @@ Examples
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
+from ._apply import single_chunk
+from ._history import describe_call, with_history
 from ._kernels import aggregate as _ak
 from ._validation import check_number, report_dropped
 from .errors import DataError, InvalidParameterError, SpecError
@@ -30,7 +33,7 @@ from .panel import validate
 from .registry import available, get_method
 from .spec import IndexSpec
 
-__all__ = ["aggregate", "node_weights"]
+__all__ = ["aggregate", "method_param_names", "node_weights"]
 
 
 def node_weights(
@@ -50,13 +53,15 @@ def node_weights(
     Examples
     --------
     >>> from brics_ecom.spec import IndexSpec, Node
-    >>> spec = IndexSpec([Node("x", parent="I"), Node("y", parent="I"), Node("I", kind="aggregate")])
+    >>> spec = IndexSpec([Node("x", parent="I"), Node("y", parent="I"),
+    ...                   Node("I", kind="aggregate")])
     >>> node_weights(spec, {"x": 2}).values.tolist()
     [2.0, 1.0, 1.0]
     """
     codes = list(spec.codes)
     base = xr.DataArray(
-        np.array([spec.weights[c] for c in codes], dtype=float), dims=("node",),
+        np.array([spec.weights[c] for c in codes], dtype=float),
+        dims=("node",),
         coords={"node": codes},
     )
     if weights is None:
@@ -74,21 +79,27 @@ def node_weights(
         out = full.fillna(base) if full.isnull().any() else full
         # a weight that is NaN in the input is an error, not a fallback
         if bool(given.isnull().any()):
-            bad = sorted({str(n) for n in given["node"].values[given.isnull().any(
-                [d for d in given.dims if d != "node"]).values]})
+            bad = sorted(
+                {
+                    str(n)
+                    for n in given["node"].values[
+                        given.isnull().any([d for d in given.dims if d != "node"]).values
+                    ]
+                }
+            )
             raise SpecError(f"Weights of {bad} are NaN; weights must be finite numbers ≥ 0.")
     elif isinstance(weights, Mapping):
         unknown = sorted(set(weights) - set(codes))
         if unknown:
             raise SpecError(f"Weights given for codes not in the tree: {unknown}.")
-        vals = []
+        given_w = []
         for c in codes:
             w = weights.get(c, spec.weights[c])
             try:
-                vals.append(float(w))
+                given_w.append(float(w))
             except (TypeError, ValueError):
                 raise SpecError(f"The weight of {c!r} must be a number; got {w!r}.") from None
-        out = base.copy(data=np.array(vals))
+        out = base.copy(data=np.array(given_w))
     else:
         raise InvalidParameterError(
             "The 'weights' parameter must be None, a {code: weight} mapping or a DataArray over "
@@ -101,7 +112,16 @@ def node_weights(
     if (vals < 0).any():
         bad = _codes_where(out, vals < 0)
         raise SpecError(f"Weights of {bad} are negative; weights must be ≥ 0.")
-    return out.transpose(..., "node")
+    out = out.transpose(..., "node")
+    for parent in spec.aggregates:
+        kids = list(spec.children(parent))
+        total = out.sel(node=kids).sum("node")
+        if bool((total <= 0).any()):
+            raise SpecError(
+                f"The weights of the children of {parent!r} ({', '.join(kids)}) sum to 0"
+                f"{' in some draws' if total.ndim else ''}; at least one must be positive."
+            )
+    return out
 
 
 def _codes_where(da: xr.DataArray, mask: np.ndarray) -> list[str]:
@@ -193,6 +213,12 @@ def aggregate(
             raise InvalidParameterError(
                 "The 'p' parameter of the generalised mean must not be 0 (use 'geometric')."
             )
+    _check_method_params(set(methods.values()), method_params)
+    call = describe_call(
+        "aggregate",
+        {"method": method, "weights": weights, "p": p, "dat_thresh": dat_thresh,
+         "by_level": by_level, **method_params},
+    )  # fmt: skip
     data = _indicator_data(panel, spec)
     w_all = node_weights(spec, weights)
     scores = data.rename(indicator="node")
@@ -203,7 +229,7 @@ def aggregate(
             continue
         children = [c for par in parents for c in spec.children(par)]
         parent_index = np.array(
-            [parents.index(spec.parent(c)) for c in children], dtype=np.intp
+            [parents.index(str(spec.parent(c))) for c in children], dtype=np.intp
         )
         meth = methods[level]
         x = scores.sel(node=children)
@@ -215,7 +241,7 @@ def aggregate(
             kwargs["p"] = p
         out = xr.apply_ufunc(
             _level_kernel,
-            x.rename(node="child"),
+            single_chunk(x.rename(node="child"), ("unit", "child")),
             w.rename(node="child"),
             input_core_dims=[["unit", "child"], ["child"]],
             output_core_dims=[["unit", "parent"]],
@@ -243,7 +269,7 @@ def aggregate(
     result = result.transpose(*[d for d in order if d in result.dims], ..., "node")
     result.name = "score"
     result.attrs = {"aggregation": dict(methods)}
-    return result
+    return with_history(result, panel, call)
 
 
 def _level_kernel(
@@ -279,6 +305,46 @@ def _level_methods(
         if m not in names:
             get_method("aggregate", m)  # raises the standard message
     return out
+
+
+def method_param_names(methods: set[str]) -> set[str] | None:
+    """Extra keyword parameters the aggregation ``methods`` take (``None``: any).
+
+    Examples
+    --------
+    >>> sorted(method_param_names({"mazziotta_pareto", "copeland"}))
+    ['penalty', 'tie_rtol']
+    """
+    accepted: set[str] = set()
+    for name in methods:
+        try:
+            sig = inspect.signature(get_method("aggregate", name))
+        except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+            return None
+        pars = list(sig.parameters.values())
+        if any(q.kind is inspect.Parameter.VAR_KEYWORD for q in pars):
+            return None
+        accepted |= {
+            q.name
+            for q in pars[2:]
+            if q.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        }
+    return accepted - {"membership", "p"}
+
+
+def _check_method_params(methods: set[str], params: Mapping[str, Any]) -> None:
+    """Unknown method parameters are an error now, not when a lazy result is computed."""
+    if not params:
+        return
+    accepted = method_param_names(methods)
+    if accepted is None:
+        return
+    unknown = sorted(set(params) - accepted)
+    if unknown:
+        raise InvalidParameterError(
+            f"aggregate methods {sorted(methods)} do not take the parameter(s) {unknown}; "
+            f"extra parameters they accept: {sorted(accepted) or 'none'}."
+        )
 
 
 def _indicator_data(panel: xr.DataArray, spec: IndexSpec) -> xr.DataArray:

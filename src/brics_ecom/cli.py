@@ -19,8 +19,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._version import __version__
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["main"]
 
@@ -67,6 +71,7 @@ def _report(args: argparse.Namespace) -> int:
     result = pipeline.run(panel)
     elapsed = time.perf_counter() - start
     table = result.table(what=args.what)
+    n_units = table.shape[0]
     if args.top is not None:
         table = table.head(args.top)
     if args.format == "csv":
@@ -74,11 +79,12 @@ def _report(args: argparse.Namespace) -> int:
     elif args.format == "markdown":
         text = _markdown(table)
     else:
-        with pd.option_context("display.width", 160, "display.max_columns", 20,
-                               "display.precision", 2):
+        with pd.option_context(
+            "display.width", 160, "display.max_columns", 20, "display.precision", 2
+        ):
             text = table.to_string() + "\n"
         header = (
-            f"{spec.name}: {table.shape[0]} units, {len(spec.indicators)} indicators, "
+            f"{spec.name}: {n_units} units, {len(spec.indicators)} indicators, "
             f"{len(spec.aggregates)} aggregates; pipeline ran in {elapsed * 1e3:.1f} ms\n"
         )
         text = header + text
@@ -89,7 +95,7 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _markdown(table: "pd.DataFrame") -> str:  # noqa: F821
+def _markdown(table: pd.DataFrame) -> str:
     cols = ["unit", *map(str, table.columns)]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for unit, row in table.iterrows():

@@ -22,6 +22,8 @@ import numpy as np
 import xarray as xr
 
 from ._apply import as_param
+from ._history import describe_call, with_history
+from ._validation import check_number
 from .errors import DataError, InvalidParameterError
 from .panel import get_denominators, validate
 from .spec import IndexSpec
@@ -95,7 +97,7 @@ def denominate(
         mapping = {}
         if spec is not None:
             mapping = {
-                c: spec.node(c).denominator
+                c: str(spec.node(c).denominator)
                 for c in indicators
                 if c in spec and spec.node(c).denominator is not None
             }
@@ -105,11 +107,13 @@ def denominate(
         raise InvalidParameterError(
             f"The 'mapping' parameter of denominate names indicators {unknown} not in the data."
         )
+    _check_scale(scale, mapping)
+    call = describe_call("denominate", {"mapping": mapping, "scale": scale})
     out = panel.copy()
     out.attrs = {k: v for k, v in panel.attrs.items() if k != "denominators"}
     if not mapping:
         out.attrs["denominated"] = {}
-        return out
+        return with_history(out, panel, call)
     if denominators is None:
         raise DataError(
             "denominate: no denominator data. Pass denominators= (dims unit, time, "
@@ -140,6 +144,14 @@ def denominate(
     dens = dens.sel(unit=panel["unit"].values)
     if "time" in dens.dims and "time" in panel.dims:
         dens = dens.sel(time=panel["time"].values)
+    elif "time" in dens.dims:
+        if dens.sizes["time"] != 1:
+            raise DataError(
+                "denominate: the panel has no 'time' dim but the denominators have "
+                f"{dens.sizes['time']} times {dens['time'].values.tolist()}; select one "
+                "(denominators.sel(time=...)) first."
+            )
+        dens = dens.squeeze("time", drop=True)
     if dens.chunks is None:
         zero = dens == 0
         used = panel.sel(indicator=codes).notnull()
@@ -162,4 +174,24 @@ def denominate(
     )
     out.loc[{"indicator": codes}] = ratio.transpose(*panel.dims)
     out.attrs["denominated"] = mapping
-    return out
+    return with_history(out, panel, call)
+
+
+def _check_scale(scale: float | Mapping[str, float], mapping: Mapping[str, str]) -> None:
+    """``scale`` is a finite non-zero number, or one per denominated indicator."""
+    if isinstance(scale, Mapping):
+        extra = sorted(set(scale) - set(mapping), key=str)
+        if extra:
+            raise InvalidParameterError(
+                f"The 'scale' parameter of denominate names indicators {extra} that are not "
+                f"denominated (the mapping covers {sorted(mapping)})."
+            )
+        items = [(f"scale[{code!r}]", v) for code, v in scale.items()]
+    else:
+        items = [("scale", scale)]
+    for name, value in items:
+        check_number(value, param=name, func="denominate")
+        if value == 0:
+            raise InvalidParameterError(
+                f"The {name!r} parameter of denominate must not be 0; got {value!r}."
+            )

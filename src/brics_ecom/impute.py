@@ -104,10 +104,30 @@ def impute(
     0
     """
     panel = validate(panel)
-    call = describe_call("impute", {"method": method, "group": group, "level": level, **params})
-    if method in TIME_METHODS or (
+    if dim not in panel.dims:
+        raise InvalidParameterError(
+            f"The 'dim' parameter of impute must be a dim of the panel {panel.dims}; got {dim!r}."
+        )
+    is_time = method in TIME_METHODS or (
         method not in available("impute") and method in available("impute_panel")
-    ):
+    )
+    if not is_time and method not in available("impute"):
+        valid = sorted({*available("impute"), *available("impute_panel")})
+        raise InvalidParameterError(
+            f"The 'method' parameter of impute must be one of {valid}; got {method!r}."
+        )
+    if params and method in (*CROSS_SECTION_METHODS, *TIME_METHODS):
+        raise InvalidParameterError(
+            f"impute method {method!r} takes no parameter(s) {sorted(params)}; its parameters "
+            "are the keyword arguments of impute (group, level, dim, max_time, max_iter, tol)."
+        )
+    if max_time is not None and method != "latest":
+        raise InvalidParameterError(
+            f"The 'max_time' parameter of impute applies to method 'latest' only; got method "
+            f"{method!r}."
+        )
+    call = describe_call("impute", {"method": method, "group": group, "level": level, **params})
+    if is_time:
         out = _impute_time(panel, method, max_time=max_time, params=params)
     elif method in ("group_mean", "group_median"):
         out = _impute_group(panel, method, group, dim)
@@ -122,10 +142,6 @@ def impute(
         kernel = get_method("impute", method)
         extra = dict(params)
         out = apply_kernel(kernel, panel, core=(dim,), params={"axis": -1, **extra})
-    if dim not in panel.dims:
-        raise InvalidParameterError(
-            f"The 'dim' parameter of impute must be a dim of the panel {panel.dims}; got {dim!r}."
-        )
     out = out.transpose(*panel.dims)
     out.name = panel.name
     out.attrs = dict(panel.attrs)
@@ -144,18 +160,12 @@ def _impute_time(
     kwargs: dict[str, Any] = dict(params)
     if method == "latest":
         kwargs["max_time"] = max_time
-    elif max_time is not None:
-        raise InvalidParameterError(
-            f"The 'max_time' parameter of impute applies to method 'latest' only; got method {method!r}."
-        )
     if method in ("linear", "linear_constant"):
         times = panel["time"].values
         if np.issubdtype(times.dtype, np.number):
             kwargs["times"] = times.astype(float)
     if method == "linear" and panel.chunks is None:
-        single = xr.apply_ufunc(
-            _ik.single_observation_series, panel, input_core_dims=[["time"]]
-        )
+        single = xr.apply_ufunc(_ik.single_observation_series, panel, input_core_dims=[["time"]])
         if bool(single.any()):
             cells = single.to_series()
             where = [dict(zip(cells.index.names, i, strict=False)) for i in cells[cells].index[:10]]
@@ -207,9 +217,11 @@ def _impute_group(
             codes = _group_codes(labels.sel(time=t).values)
             pieces.append(
                 apply_kernel(
-                    _ik.fill_group, panel.sel(time=[t]), core=(dim,),
+                    _ik.fill_group,
+                    panel.sel(time=[t]),
+                    core=(dim,),
                     params={"groups": codes, "stat": stat, "axis": -1},
-                )  # fmt: skip
+                )
             )
         return xr.concat(pieces, dim="time")
     raise InvalidParameterError(

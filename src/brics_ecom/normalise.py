@@ -26,6 +26,7 @@ import xarray as xr
 
 from . import _kernels  # noqa: F401 - registers the kernels
 from ._apply import apply_kernel, as_param
+from ._history import describe_call, with_history
 from ._kernels import normalise as _nk
 from ._validation import check_choice
 from .errors import DataError, DataWarning, InvalidParameterError
@@ -102,7 +103,7 @@ def normalise(
     Returns
     -------
     xarray.DataArray
-        Same dims and coords as ``panel``.
+        Same dims and coords as ``panel``; ``attrs["history"]`` gains this call.
 
     Raises
     ------
@@ -129,7 +130,8 @@ def normalise(
     panel = validate(panel)
     if dim not in panel.dims:
         raise InvalidParameterError(
-            f"The 'dim' parameter of normalise must be a dim of the panel {panel.dims}; got {dim!r}."
+            f"The 'dim' parameter of normalise must be a dim of the panel {panel.dims}; "
+            f"got {dim!r}."
         )
     if base_time is not None:
         reference = "base_time"
@@ -155,16 +157,21 @@ def normalise(
     for meth, mparams, codes in plans:
         sub = panel.sel(indicator=codes) if len(plans) > 1 else panel
         sub_dirs = dirs.sel(indicator=codes) if len(plans) > 1 else dirs
-        pieces.append(
-            _normalise_one(sub, meth, mparams, sub_dirs, spec, dim, reference, base_time)
-        )
-    out = pieces[0] if len(pieces) == 1 else xr.concat(pieces, dim="indicator").sel(
-        indicator=indicators
+        pieces.append(_normalise_one(sub, meth, mparams, sub_dirs, spec, dim, reference, base_time))
+    out = (
+        pieces[0]
+        if len(pieces) == 1
+        else xr.concat(pieces, dim="indicator").sel(indicator=indicators)
     )
     out = out.transpose(*panel.dims, ...)
     out.name = panel.name
     out.attrs = {k: v for k, v in panel.attrs.items() if k != "denominators"}
-    return out
+    call = describe_call(
+        "normalise",
+        {"method": method, "reference": reference, "base_time": base_time,
+         "directions": directions, "overrides": overrides, **params},
+    )  # fmt: skip
+    return with_history(out, panel, call)
 
 
 def _directions(
@@ -358,9 +365,8 @@ def _resolve_params(
                 )
             target = {c: spec.targets[c] for c in codes}
         out["target"] = _as_da(as_param(target, codes, name="target"), codes) * dirs
-    elif method == "dist2ref":
-        if out.get("reference_unit") is None:
-            raise InvalidParameterError("normalise method 'dist2ref' needs reference_unit=.")
+    elif method == "dist2ref" and out.get("reference_unit") is None:
+        raise InvalidParameterError("normalise method 'dist2ref' needs reference_unit=.")
     for key in ("lower", "upper", "mean", "sd", "scale"):
         if key in out and not isinstance(out[key], xr.DataArray):
             out[key] = as_param(out[key], codes, name=key)
@@ -370,8 +376,9 @@ def _resolve_params(
 def _as_da(value: Any, codes: list[str]) -> xr.DataArray:
     if isinstance(value, xr.DataArray):
         return value
-    return xr.DataArray(np.full(len(codes), float(value)), dims=("indicator",),
-                        coords={"indicator": codes})
+    return xr.DataArray(
+        np.full(len(codes), float(value)), dims=("indicator",), coords={"indicator": codes}
+    )
 
 
 def _check_degenerate(
@@ -388,10 +395,14 @@ def _check_degenerate(
     ref = arrays.get("ref")
     src = ref if ref is not None else x
     src_core = array_core.get("ref", core) if ref is not None else core
+    n_core = len(src_core)
+
+    def flags(a: np.ndarray) -> np.ndarray:
+        out = _nk.degenerate_slices(a, method, axis=axis)  # keepdims: core axes of length 1
+        return out.reshape(out.shape[: out.ndim - n_core])
+
     mask = xr.apply_ufunc(
-        lambda a: _nk.degenerate_slices(a, method, axis=axis)[..., *([0] * len(src_core))]
-        if np.ndim(axis) or True
-        else a,
+        flags,
         src,
         input_core_dims=[list(src_core)],
     )
@@ -402,8 +413,10 @@ def _check_degenerate(
         return
     cells = mask.to_series()
     cells = cells[cells]
-    where = [dict(zip(cells.index.names, i if isinstance(i, tuple) else (i,), strict=False))
-             for i in cells.index[:10]]
+    where = [
+        dict(zip(cells.index.names, i if isinstance(i, tuple) else (i,), strict=False))
+        for i in cells.index[:10]
+    ]
     if method == "zscore":
         raise DataError(
             f"zscore: zero variance for {where}; the z-score is undefined. Drop these "

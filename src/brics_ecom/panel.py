@@ -88,21 +88,26 @@ def validate(panel: xr.DataArray) -> xr.DataArray:
             f"A panel must be an xarray.DataArray with dims {DIMS}; got {type(panel).__name__}. "
             "Build one with brics_ecom.panel.from_long / from_wide / from_coinr."
         )
-    for dim in ("unit", "indicator"):
-        if dim not in panel.dims:
+    for needed in ("unit", "indicator"):
+        if needed not in panel.dims:
             raise DataError(
-                f"The panel has dims {panel.dims}; it needs a {dim!r} dim (expected {DIMS})."
+                f"The panel has dims {panel.dims}; it needs a {needed!r} dim (expected {DIMS})."
             )
     for dim in panel.dims:
         if panel.sizes[dim] == 0:
             raise DataError(f"The panel's {dim!r} dim is empty.")
         if dim in panel.indexes:
             _labels_problem(panel.indexes[dim], str(dim))
-    if not (np.issubdtype(panel.dtype, np.number) or panel.dtype == bool):
+    if panel.dtype == object and not _is_lazy(panel) and not _non_numeric_cells(panel):
+        panel = panel.copy(data=_object_to_float(panel.values))  # numbers and None only
+    real = np.issubdtype(panel.dtype, np.number) and not np.issubdtype(
+        panel.dtype, np.complexfloating
+    )
+    if not (real or panel.dtype == bool):
         bad = _non_numeric_cells(panel)
         raise DataError(
             f"The panel holds non-numeric values (dtype {panel.dtype}); first offending cells: "
-            f"{bad}. Convert them to numbers or NaN."
+            f"{bad}. Convert them to real numbers or NaN."
         )
     if panel.dtype != np.float64:
         panel = panel.astype(np.float64)
@@ -124,7 +129,9 @@ def _is_lazy(obj: xr.DataArray) -> bool:
 def _cells(panel: xr.DataArray, mask: np.ndarray, limit: int = 5) -> list[dict[str, Any]]:
     out = []
     for idx in zip(*np.nonzero(mask), strict=False):
-        out.append({str(d): panel[d].values[i].item() for d, i in zip(panel.dims, idx, strict=False)})
+        out.append(
+            {str(d): panel[d].values[i].item() for d, i in zip(panel.dims, idx, strict=False)}
+        )
         if len(out) >= limit:
             break
     return out
@@ -142,6 +149,11 @@ def _is_number(v: Any) -> bool:
     if isinstance(v, bool | np.bool_):
         return True
     return isinstance(v, int | float | np.integer | np.floating)
+
+
+def _object_to_float(values: np.ndarray) -> np.ndarray:
+    """Object array of real numbers and ``None`` as float64 (``None`` -> NaN)."""
+    return np.vectorize(lambda v: np.nan if v is None else float(v), otypes=[np.float64])(values)
 
 
 def _to_numeric(series: pd.Series, what: str, labels: pd.DataFrame) -> pd.Series:
@@ -198,7 +210,9 @@ def from_long(
     2.0
     """
     if not isinstance(df, pd.DataFrame):
-        raise InvalidParameterError(f"from_long expects a pandas DataFrame; got {type(df).__name__}.")
+        raise InvalidParameterError(
+            f"from_long expects a pandas DataFrame; got {type(df).__name__}."
+        )
     needed = [c for c in (unit, time, indicator, value) if c is not None]
     missing = [c for c in needed if c not in df.columns]
     if missing:
@@ -215,8 +229,8 @@ def from_long(
     )
     for col in ("unit", "time", "indicator"):
         if work[col].isna().any():
-            rows = list(np.nonzero(work[col].isna().to_numpy())[0][:5])
-            raise DataError(f"from_long: missing {col} labels in rows {rows}.")
+            at = list(np.nonzero(work[col].isna().to_numpy())[0][:5])
+            raise DataError(f"from_long: missing {col} labels in rows {at}.")
     work["value"] = _to_numeric(df[value].reset_index(drop=True), "values", work)
     dup = work.duplicated(["unit", "time", "indicator"], keep=False)
     if dup.any():
@@ -281,12 +295,16 @@ def from_wide(
     ['N', 'S']
     """
     if not isinstance(df, pd.DataFrame):
-        raise InvalidParameterError(f"from_wide expects a pandas DataFrame; got {type(df).__name__}.")
+        raise InvalidParameterError(
+            f"from_wide expects a pandas DataFrame; got {type(df).__name__}."
+        )
     groups = list(groups or [])
     ids = [c for c in (unit, time, unit_name, *groups) if c is not None]
     missing = [c for c in ids if c not in df.columns]
     if missing:
-        raise DataError(f"from_wide: columns {missing} not found; the table has {list(df.columns)}.")
+        raise DataError(
+            f"from_wide: columns {missing} not found; the table has {list(df.columns)}."
+        )
     if indicators is None:
         indicators = [c for c in df.columns if c not in ids]
     else:
@@ -340,8 +358,8 @@ def _group_coord(
 
 
 def from_coinr(
-    iData: pd.DataFrame,  # noqa: N803 - COINr's name
-    iMeta: pd.DataFrame,  # noqa: N803
+    iData: pd.DataFrame,
+    iMeta: pd.DataFrame,
 ) -> tuple[xr.DataArray, IndexSpec]:
     """Read COINr's ``iData`` and ``iMeta`` tables into a panel and an :class:`IndexSpec`.
 
@@ -417,9 +435,7 @@ def with_denominators(panel: xr.DataArray, denominators: xr.DataArray) -> xr.Dat
     5.0
     """
     if "denominator" not in denominators.dims:
-        raise DataError(
-            f"Denominators need a 'denominator' dim; got dims {denominators.dims}."
-        )
+        raise DataError(f"Denominators need a 'denominator' dim; got dims {denominators.dims}.")
     out = panel.copy(deep=False)
     out.attrs = {**panel.attrs, "denominators": denominators}
     return out
@@ -438,7 +454,8 @@ def unit_coords(panel: xr.DataArray) -> list[str]:
     --------
     >>> import numpy as np, xarray as xr
     >>> p = xr.DataArray(np.ones((2, 1)), dims=("unit", "indicator"),
-    ...                  coords={"unit": ["A", "B"], "indicator": ["x"], "grp": ("unit", ["a", "b"])})
+    ...                  coords={"unit": ["A", "B"], "indicator": ["x"],
+    ...                          "grp": ("unit", ["a", "b"])})
     >>> unit_coords(p)
     ['grp']
     """
@@ -482,7 +499,7 @@ def to_wide(panel: xr.DataArray, *, time: Hashable | None = None) -> pd.DataFram
     >>> import numpy as np, xarray as xr
     >>> p = xr.DataArray([[[1.0, 2.0]]], dims=DIMS,
     ...                  coords={"unit": ["A"], "time": [2020], "indicator": ["x", "y"]})
-    >>> to_wide(p, time=2020).loc["A", "y"]
+    >>> float(to_wide(p, time=2020).loc["A", "y"])
     2.0
     """
     da = panel.reset_coords(drop=True)
@@ -491,7 +508,7 @@ def to_wide(panel: xr.DataArray, *, time: Hashable | None = None) -> pd.DataFram
     if "time" in da.dims:
         df = da.transpose("unit", "time", "indicator").to_series().unstack("indicator")
     else:
-        df = da.transpose("unit", "indicator").to_pandas()
+        df = pd.DataFrame(da.transpose("unit", "indicator").to_pandas())
     df = df.reindex(columns=list(panel["indicator"].values))
     df.columns.name = None
     return df
@@ -539,9 +556,9 @@ def latest(
             raise InvalidParameterError(
                 f"The 'time' parameter of latest must be one of the panel's times; got {time!r}."
             )
-        work = work.sel(time=work["time"] <= time)
+        work = work.sel(time=work["time"] <= time)  # type: ignore[operator]
         times = work["time"].values
-    ref = times[-1] if time is None else time
+    ref: Any = times[-1] if time is None else time
     if window is not None:
         if not isinstance(window, int | np.integer) or window < 0:
             raise InvalidParameterError(
@@ -560,13 +577,13 @@ def latest(
     found = observed.any(axis=-1)
     values = np.take_along_axis(data, last[..., None], axis=-1)[..., 0]
     values = np.where(found, values, np.nan)
-    src = np.where(found, np.asarray(times, dtype=float)[last], np.nan) if np.issubdtype(
-        times.dtype, np.number
-    ) else np.where(found, times[last], None)
+    src = (
+        np.where(found, np.asarray(times, dtype=float)[last], np.nan)
+        if np.issubdtype(times.dtype, np.number)
+        else np.where(found, times[last], None)
+    )
     dims = [d for d in work.transpose(..., "time").dims if d != "time"]
-    coords = {
-        name: c for name, c in work.coords.items() if "time" not in c.dims and name != "time"
-    }
+    coords = {name: c for name, c in work.coords.items() if "time" not in c.dims and name != "time"}
     out = xr.DataArray(values, dims=dims, coords=coords, name=panel.name)
     out = out.assign_coords(source_time=(dims, src))
     out.attrs = {k: v for k, v in panel.attrs.items() if k != "denominators"}

@@ -14,8 +14,8 @@ Examples
 >>> panel, spec = be.datasets.load_asem()
 >>> pipe = be.Pipeline(spec, [("normalise", {"method": "minmax"}), ("aggregate", {})])
 >>> res = pipe.run(panel)
->>> res.ranks.sel(node="Index", time=2018).to_series().idxmin()
-'CHE'
+>>> res.ranks.sel(node="Index", time=2018).to_series().idxmin()  # raw data: not denominated
+'DEU'
 >>> pipe.set(normalise__method="zscore").steps[0].params["method"]
 'zscore'
 """
@@ -34,10 +34,10 @@ import yaml
 
 from ._history import describe_call, with_history
 from ._validation import report_dropped
-from .aggregate import aggregate
+from .aggregate import aggregate, method_param_names
 from .denominate import denominate
 from .errors import InvalidParameterError, SpecError
-from .impute import impute
+from .impute import CROSS_SECTION_METHODS, TIME_METHODS, impute
 from .normalise import METHOD_PARAMS, normalise
 from .panel import validate
 from .results import Result
@@ -48,17 +48,23 @@ from .treat import treat
 __all__ = ["STEPS", "Pipeline", "Step"]
 
 
-def _run_denominate(panel: xr.DataArray, spec: IndexSpec, params: dict[str, Any]) -> tuple[xr.DataArray, Any]:
+def _run_denominate(
+    panel: xr.DataArray, spec: IndexSpec, params: dict[str, Any]
+) -> tuple[xr.DataArray, Any]:
     out = denominate(panel, spec, **params)
     return out, {"mapping": dict(out.attrs.get("denominated", {}))}
 
 
-def _run_screen(panel: xr.DataArray, spec: IndexSpec, params: dict[str, Any]) -> tuple[xr.DataArray, Any]:
+def _run_screen(
+    panel: xr.DataArray, spec: IndexSpec, params: dict[str, Any]
+) -> tuple[xr.DataArray, Any]:
     res = screen(panel, **params)
     return res.data, res
 
 
-def _run_impute(panel: xr.DataArray, spec: IndexSpec, params: dict[str, Any]) -> tuple[xr.DataArray, Any]:
+def _run_impute(
+    panel: xr.DataArray, spec: IndexSpec, params: dict[str, Any]
+) -> tuple[xr.DataArray, Any]:
     params = dict(params)
     method = params.pop("method", "mean")
     out = impute(panel, method, spec=spec, **params)
@@ -68,18 +74,24 @@ def _run_impute(panel: xr.DataArray, spec: IndexSpec, params: dict[str, Any]) ->
     return out, report
 
 
-def _run_treat(panel: xr.DataArray, spec: IndexSpec, params: dict[str, Any]) -> tuple[xr.DataArray, Any]:
+def _run_treat(
+    panel: xr.DataArray, spec: IndexSpec, params: dict[str, Any]
+) -> tuple[xr.DataArray, Any]:
     res = treat(panel, spec=spec, **params)
     return res.data, res
 
 
-def _run_normalise(panel: xr.DataArray, spec: IndexSpec, params: dict[str, Any]) -> tuple[xr.DataArray, Any]:
+def _run_normalise(
+    panel: xr.DataArray, spec: IndexSpec, params: dict[str, Any]
+) -> tuple[xr.DataArray, Any]:
     params = dict(params)
     method = params.pop("method", "minmax")
     return normalise(panel, method, spec=spec, **params), None
 
 
-def _run_aggregate(panel: xr.DataArray, spec: IndexSpec, params: dict[str, Any]) -> tuple[xr.DataArray, Any]:
+def _run_aggregate(
+    panel: xr.DataArray, spec: IndexSpec, params: dict[str, Any]
+) -> tuple[xr.DataArray, Any]:
     params = dict(params)
     method = params.pop("method", "arithmetic")
     out = aggregate(panel, spec, method, include_indicators=True, **params)
@@ -87,17 +99,17 @@ def _run_aggregate(panel: xr.DataArray, spec: IndexSpec, params: dict[str, Any])
 
 
 #: The step kinds a pipeline can hold, with their runners.
-STEPS: Mapping[str, Callable[[xr.DataArray, IndexSpec, dict[str, Any]], tuple[xr.DataArray, Any]]] = (
-    MappingProxyType(
-        {
-            "denominate": _run_denominate,
-            "screen": _run_screen,
-            "impute": _run_impute,
-            "treat": _run_treat,
-            "normalise": _run_normalise,
-            "aggregate": _run_aggregate,
-        }
-    )
+STEPS: Mapping[
+    str, Callable[[xr.DataArray, IndexSpec, dict[str, Any]], tuple[xr.DataArray, Any]]
+] = MappingProxyType(
+    {
+        "denominate": _run_denominate,
+        "screen": _run_screen,
+        "impute": _run_impute,
+        "treat": _run_treat,
+        "normalise": _run_normalise,
+        "aggregate": _run_aggregate,
+    }
 )
 
 
@@ -127,7 +139,10 @@ class Step:
 
     def to_dict(self) -> dict[str, Any]:
         """``{"step": name, **params}`` (plain Python)."""
-        return {"step": self.name, **{k: _plain(v, f"{self.name}__{k}") for k, v in self.params.items()}}
+        return {
+            "step": self.name,
+            **{k: _plain(v, f"{self.name}__{k}") for k, v in self.params.items()},
+        }
 
 
 def _plain(value: Any, path: str) -> Any:
@@ -166,7 +181,9 @@ class Pipeline:
     ['normalise', 'aggregate']
     """
 
-    def __init__(self, spec: IndexSpec, steps: Sequence[Step | tuple[str, Mapping[str, Any]] | str] = ()) -> None:
+    def __init__(
+        self, spec: IndexSpec, steps: Sequence[Step | tuple[str, Mapping[str, Any]] | str] = ()
+    ) -> None:
         if not isinstance(spec, IndexSpec):
             raise InvalidParameterError(
                 f"The 'spec' parameter of Pipeline must be an IndexSpec; got {type(spec).__name__}."
@@ -181,7 +198,8 @@ class Pipeline:
                 parsed.append(Step(item[0], item[1] or {}))
             else:
                 raise InvalidParameterError(
-                    f"A pipeline step must be a Step, a (name, params) pair or a name; got {item!r}."
+                    "A pipeline step must be a Step, a (name, params) pair or a name; "
+                    f"got {item!r}."
                 )
         names = [s.name for s in parsed]
         dup = sorted({n for n in names if names.count(n) > 1})
@@ -264,9 +282,7 @@ class Pipeline:
         """
         paths = []
         for s in self._steps:
-            keys = set(s.params) | set(_STEP_PARAMS.get(s.name, ()))
-            if s.name == "normalise":
-                keys |= set(METHOD_PARAMS.get(s.params.get("method", "minmax"), {}))
+            keys = set(s.params) | (_step_keys(s.name, s.params) or set(_STEP_PARAMS[s.name]))
             paths += [f"{s.name}__{k}" for k in sorted(keys)]
         return paths
 
@@ -285,7 +301,8 @@ class Pipeline:
         Raises
         ------
         InvalidParameterError
-            Unknown step or malformed path (the message lists the valid paths).
+            Unknown step, unknown parameter of a step (for built-in methods) or malformed
+            path; the message lists the valid paths.
 
         Examples
         --------
@@ -309,9 +326,22 @@ class Pipeline:
             if name == "normalise" and key == "method" and value != new[name].get("method"):
                 allowed = METHOD_PARAMS.get(value)
                 if allowed is not None:
-                    new[name] = {k: v for k, v in new[name].items() if k in allowed or k in
-                                 ("reference", "base_time", "dim", "overrides", "directions")}
+                    new[name] = {
+                        k: v
+                        for k, v in new[name].items()
+                        if k in allowed
+                        or k in ("reference", "base_time", "dim", "overrides", "directions")
+                    }
             new[name][key] = value
+        for path in changes:
+            name, key = _split_path(path)
+            valid = _step_keys(name, new[name])
+            if valid is not None and key not in valid:
+                paths = [f"{name}__{k}" for k in sorted(valid)]
+                raise InvalidParameterError(
+                    f"Unknown parameter path {path!r}: step {name!r} has no parameter {key!r}. "
+                    f"Valid paths for this step: {paths}."
+                )
         return Pipeline(spec, [(s.name, new[s.name]) for s in self._steps])
 
     def without(self, name: str) -> Pipeline:
@@ -319,7 +349,9 @@ class Pipeline:
         self.step(name)
         return Pipeline(self._spec, [s for s in self._steps if s.name != name])
 
-    def with_step(self, name: str, params: Mapping[str, Any] | None = None, *, before: str | None = None) -> Pipeline:
+    def with_step(
+        self, name: str, params: Mapping[str, Any] | None = None, *, before: str | None = None
+    ) -> Pipeline:
         """A new pipeline with a step added (at the end, or before step ``before``)."""
         steps = list(self._steps)
         new = Step(name, params or {})
@@ -462,19 +494,59 @@ class Pipeline:
 _STEP_PARAMS: dict[str, tuple[str, ...]] = {
     "denominate": ("denominators", "mapping", "scale"),
     "screen": ("dat_thresh", "nonzero_thresh", "by", "force_include", "force_exclude"),
-    "impute": ("method", "group", "level", "dim", "max_time"),
-    "treat": ("winmax", "skew_thresh", "kurt_thresh", "transform", "combine", "indicators"),
+    "impute": ("method", "group", "level", "dim", "max_time", "max_iter", "tol"),
+    "treat": (
+        "winmax",
+        "skew_thresh",
+        "kurt_thresh",
+        "transform",
+        "combine",
+        "indicators",
+        "overrides",
+        "dim",
+    ),
     "normalise": ("method", "reference", "base_time", "overrides", "directions", "dim"),
     "aggregate": ("method", "weights", "p", "dat_thresh", "by_level"),
 }
+
+
+def _step_keys(name: str, params: Mapping[str, Any]) -> set[str] | None:
+    """Parameters step ``name`` takes with the method in ``params`` (``None``: not known).
+
+    ``None`` is returned for user-registered methods, whose parameters are passed through.
+    """
+    keys = set(_STEP_PARAMS[name])
+    if name == "normalise":
+        extra = METHOD_PARAMS.get(params.get("method", "minmax"))
+        if extra is None:
+            return None
+        keys |= set(extra)
+    elif name == "impute":
+        if params.get("method", "mean") not in (*CROSS_SECTION_METHODS, *TIME_METHODS):
+            return None
+    elif name == "aggregate":
+        methods = {params.get("method", "arithmetic")}
+        by_level = params.get("by_level")
+        if isinstance(by_level, Mapping):
+            methods |= set(by_level.values())
+        try:
+            agg_extra = method_param_names(methods)
+        except InvalidParameterError:  # an unknown method: reported when the step runs
+            return None
+        if agg_extra is None:
+            return None
+        keys |= agg_extra
+    return keys
 
 
 def _restore(name: str, params: dict[str, Any]) -> dict[str, Any]:
     """Undo YAML's losses: tuples in overrides, integer keys of by_level."""
     out = dict(params)
     if name == "normalise" and isinstance(out.get("overrides"), Mapping):
-        out["overrides"] = {k: (v[0], dict(v[1] or {})) if isinstance(v, list) else v
-                            for k, v in out["overrides"].items()}
+        out["overrides"] = {
+            k: (v[0], dict(v[1] or {})) if isinstance(v, list) else v
+            for k, v in out["overrides"].items()
+        }
     if name == "aggregate" and isinstance(out.get("by_level"), Mapping):
         out["by_level"] = {int(k): v for k, v in out["by_level"].items()}
     return out

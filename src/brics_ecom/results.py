@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 __all__ = ["Result", "rank_scores"]
 
 
-def rank_scores(scores: xr.DataArray, *, dim: str = "unit", group: str | None = None) -> xr.DataArray:
+def rank_scores(
+    scores: xr.DataArray, *, dim: str = "unit", group: str | None = None
+) -> xr.DataArray:
     """Ranks of ``scores`` along ``dim``: 1 = best (highest), ties ``min``, NaN kept.
 
     Parameters
@@ -49,7 +51,9 @@ def rank_scores(scores: xr.DataArray, *, dim: str = "unit", group: str | None = 
     [3.0, 1.0, 1.0, 4.0]
     """
     if dim not in scores.dims:
-        raise InvalidParameterError(f"rank_scores: {dim!r} is not a dim of the scores {scores.dims}.")
+        raise InvalidParameterError(
+            f"rank_scores: {dim!r} is not a dim of the scores {scores.dims}."
+        )
     if group is None:
         out = xr.apply_ufunc(
             rank_descending, scores, input_core_dims=[[dim]], output_core_dims=[[dim]],
@@ -63,7 +67,9 @@ def rank_scores(scores: xr.DataArray, *, dim: str = "unit", group: str | None = 
         )
     labels = scores[group]
     if labels.dims != (dim,):
-        raise InvalidParameterError(f"rank_scores: group {group!r} must be a coordinate on {dim!r}.")
+        raise InvalidParameterError(
+            f"rank_scores: group {group!r} must be a coordinate on {dim!r}."
+        )
     out = xr.full_like(scores, np.nan, dtype=float)
     for value in pd.unique(labels.values):
         if value is None or (isinstance(value, float) and np.isnan(value)):
@@ -134,7 +140,9 @@ class Result:
         ['ranks', 'scores']
         """
         if self.scores is None or self.ranks is None:
-            raise InvalidParameterError("This result has no scores (the pipeline does not aggregate).")
+            raise InvalidParameterError(
+                "This result has no scores (the pipeline does not aggregate)."
+            )
         ds = xr.Dataset({"scores": self.scores, "ranks": self.ranks})
         ds.attrs["history"] = self.history
         return ds
@@ -167,11 +175,13 @@ class Result:
         >>> import brics_ecom as be
         >>> panel, spec = be.datasets.load_asem()
         >>> t = be.Pipeline.coinr_example(spec).run(panel).table()
-        >>> list(t.columns[:3])
-        ['Rank', 'Index', 'Conn']
+        >>> list(t.columns[:4])
+        ['uName', 'Rank', 'Index', 'Conn']
         """
         if self.scores is None or self.ranks is None:
-            raise InvalidParameterError("This result has no scores (the pipeline does not aggregate).")
+            raise InvalidParameterError(
+                "This result has no scores (the pipeline does not aggregate)."
+            )
         if what not in ("aggregates", "full", "ranks"):
             raise InvalidParameterError(
                 f"The 'what' parameter of Result.table must be 'aggregates', 'full' or 'ranks'; "
@@ -189,23 +199,25 @@ class Result:
                 f"Result.table needs one value per unit and node; select along {extra} first."
             )
         spec = self.spec
-        order = [c for lvl in sorted(spec.levels, reverse=True) if lvl > 1 for c in spec.level_codes(lvl)]
+        order = [
+            c for lvl in sorted(spec.levels, reverse=True) if lvl > 1 for c in spec.level_codes(lvl)
+        ]
         if what == "full":
             order += list(spec.indicators)
         root = spec.root
         if group is not None:
-            vals = rank_scores(scores, group=group).sel(node=order).to_pandas()
-            df = vals.astype("Int64")
-            df.insert(0, group, scores[group].to_pandas())
+            vals = rank_scores(scores, group=group).sel(node=order).transpose("unit", "node")
+            df = pd.DataFrame(vals.to_pandas()).astype("Int64")
+            df.insert(0, group, pd.Series(scores[group].to_pandas()))
             if sort:
                 df = df.sort_values([group, root], kind="stable")
             return df
         source = ranks if what == "ranks" else scores
-        df = source.sel(node=order).transpose("unit", "node").to_pandas()
+        df = pd.DataFrame(source.sel(node=order).transpose("unit", "node").to_pandas())
         df.columns.name = None
-        df.insert(0, "Rank", ranks.sel(node=root).to_pandas().astype("Int64"))
+        df.insert(0, "Rank", pd.Series(ranks.sel(node=root).to_pandas()).astype("Int64"))
         if "unit_name" in scores.coords:
-            df.insert(0, "uName", scores["unit_name"].to_pandas())
+            df.insert(0, "uName", pd.Series(scores["unit_name"].to_pandas()))
         if sort:
             df = df.sort_values("Rank", kind="stable")
         df.index.name = "unit"

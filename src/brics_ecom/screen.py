@@ -14,9 +14,9 @@ Examples
 --------
 >>> import brics_ecom as be
 >>> panel, spec = be.datasets.load_asem()
->>> out = be.screen(panel, dat_thresh=0.9)
->>> out.data.sizes["unit"], int(out.report["Included"].sum())
-(51, 51)
+>>> out = be.screen(panel, dat_thresh=0.9)  # warns: 5 units dropped
+>>> out.data.sizes["unit"], int(out.report["Included"].sum()), out.dropped[:2]
+(46, 46, ('BGD', 'BRN'))
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ._history import describe_call, with_history
 from ._validation import check_choice, check_number, report_dropped
 from .errors import InvalidParameterError
 from .panel import validate
@@ -129,7 +130,9 @@ def screen(
     for name, lst in (("force_include", inc), ("force_exclude", exc)):
         unknown = sorted(set(lst) - set(units))
         if unknown:
-            raise InvalidParameterError(f"The {name!r} parameter of screen names unknown units {unknown}.")
+            raise InvalidParameterError(
+                f"The {name!r} parameter of screen names unknown units {unknown}."
+            )
     both = sorted(set(inc) & set(exc))
     if both:
         raise InvalidParameterError(f"Units {both} are both force-included and force-excluded.")
@@ -168,11 +171,19 @@ def screen(
     data = panel.where(keep_da)
     if dropped:
         data = data.sel(unit=[u for u in units if u not in dropped])
-        report_dropped(f"screen: units {list(dropped)} dropped (data availability below threshold).")
+        report_dropped(
+            f"screen: units {list(dropped)} dropped (data availability below threshold)."
+        )
     blanked = (~keep_da & keep_any).sum().item() if other else 0
     if blanked:
         report_dropped(
             f"screen: {blanked} unit-year(s) blanked for low data availability (see the report)."
         )
     data.attrs = dict(panel.attrs)
+    call = describe_call(
+        "screen",
+        {"dat_thresh": dat_thresh, "nonzero_thresh": nonzero_thresh, "by": by,
+         "force_include": inc, "force_exclude": exc},
+    )  # fmt: skip
+    data = with_history(data, panel, call)
     return Screened(data=data, report=report, dropped=dropped)

@@ -23,7 +23,9 @@ Examples
 
 from __future__ import annotations
 
+import json
 import math
+import numbers
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -45,7 +47,9 @@ TREE_KINDS = ("indicator", "aggregate")
 def _freeze(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
     if not mapping:
         return MappingProxyType({})
-    return MappingProxyType({k: _freeze(v) if isinstance(v, Mapping) else v for k, v in mapping.items()})
+    return MappingProxyType(
+        {k: _freeze(v) if isinstance(v, Mapping) else v for k, v in mapping.items()}
+    )
 
 
 def _thaw(mapping: Mapping[str, Any]) -> dict[str, Any]:
@@ -115,6 +119,19 @@ class Node:
         object.__setattr__(self, "overrides", _freeze(self.overrides))
         if self.goalposts is not None:
             object.__setattr__(self, "goalposts", tuple(float(v) for v in self.goalposts))
+        # NumPy scalars (e.g. read from a table) become plain Python numbers; anything
+        # else is left for IndexSpec's validation to report.
+        if isinstance(self.weight, numbers.Real) and not isinstance(self.weight, bool):
+            object.__setattr__(self, "weight", float(self.weight))
+        d = self.direction
+        if isinstance(d, numbers.Real) and not isinstance(d, bool) and d in (1, -1):
+            object.__setattr__(self, "direction", int(d))
+        if isinstance(self.target, numbers.Real) and not isinstance(self.target, bool):
+            object.__setattr__(self, "target", float(self.target))
+
+    def __hash__(self) -> int:
+        # the overrides mapping is not hashable; equal nodes still hash equal
+        return hash((self.code, self.kind, self.parent, self.level, self.direction, self.weight))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python dict of the non-default fields (for YAML).
@@ -241,7 +258,7 @@ class IndexSpec:
         for n in out:
             if n.kind in TREE_KINDS and n.parent is not None:
                 p = final[n.parent]
-                assert p.level is not None and n.level is not None  # noqa: S101 - set above
+                assert p.level is not None and n.level is not None
                 if p.level <= n.level:
                     raise SpecError(
                         f"Node {n.code!r} is at level {n.level} but its parent {n.parent!r} is "
@@ -262,11 +279,13 @@ class IndexSpec:
                 "Give every node but the index a parent."
             )
         for n in self._nodes:
-            if n.direction not in (1, -1):
+            if isinstance(n.direction, bool) or n.direction not in (1, -1):
                 raise SpecError(f"Node {n.code!r} has direction {n.direction!r}; use 1 or -1.")
             w = n.weight
             if not isinstance(w, int | float) or isinstance(w, bool) or not math.isfinite(w):
-                raise SpecError(f"Node {n.code!r} has weight {w!r}; weights must be finite numbers.")
+                raise SpecError(
+                    f"Node {n.code!r} has weight {w!r}; weights must be finite numbers."
+                )
             if w < 0:
                 raise SpecError(f"Node {n.code!r} has negative weight {w}; weights must be ≥ 0.")
             if n.goalposts is not None:
@@ -374,7 +393,7 @@ class IndexSpec:
     def max_level(self) -> int:
         """Highest level of the tree (the root's level)."""
         level = self._by_code[self.root].level
-        assert level is not None  # noqa: S101 - levels are resolved in __init__
+        assert level is not None
         return level
 
     @property
@@ -519,9 +538,7 @@ class IndexSpec:
             while node is not None:
                 alive.add(node.code)
                 node = self._by_code[node.parent] if node.parent else None
-        nodes = [
-            n for n in self._nodes if n.kind not in TREE_KINDS or n.code in alive
-        ]
+        nodes = [n for n in self._nodes if n.kind not in TREE_KINDS or n.code in alive]
         nodes = [replace(n, level=None) if n.kind == "aggregate" else n for n in nodes]
         return IndexSpec(nodes, name=self._name)
 
@@ -591,11 +608,14 @@ class IndexSpec:
 
     _TABLE_COLUMNS = (
         "code", "name", "level", "parent", "kind", "direction", "weight", "unit", "target",
-        "goalpost_lower", "goalpost_upper", "denominator",
+        "goalpost_lower", "goalpost_upper", "denominator", "overrides",
     )  # fmt: skip
 
     def to_table(self) -> pd.DataFrame:
         """One row per node, columns as in :meth:`from_table`.
+
+        Per-node overrides are written to the ``overrides`` column as JSON text (empty
+        where a node has none), so that ``from_table(to_table())`` loses nothing.
 
         Examples
         --------
@@ -611,6 +631,7 @@ class IndexSpec:
                 "kind": n.kind, "direction": n.direction, "weight": n.weight, "unit": n.unit,
                 "target": n.target, "goalpost_lower": lo, "goalpost_upper": hi,
                 "denominator": n.denominator,
+                "overrides": json.dumps(_thaw(n.overrides)) if n.overrides else None,
             })  # fmt: skip
         return pd.DataFrame(rows, columns=list(self._TABLE_COLUMNS))
 
@@ -620,8 +641,9 @@ class IndexSpec:
 
         Columns (case-insensitive; only ``code`` is required): ``code``, ``name``,
         ``level``, ``parent``, ``kind``, ``direction``, ``weight``, ``unit``, ``target``,
-        ``goalpost_lower``, ``goalpost_upper``, ``denominator``. Missing kinds are inferred
-        (level 1 or no level with a parent → indicator; higher level → aggregate).
+        ``goalpost_lower``, ``goalpost_upper``, ``denominator``, ``overrides`` (a mapping,
+        or its JSON/YAML text). Missing kinds are inferred (level 1 or no level with a
+        parent → indicator; higher level → aggregate).
 
         Examples
         --------
@@ -652,7 +674,10 @@ class IndexSpec:
             if not _is_missing(lo) or not _is_missing(hi):
                 if _is_missing(lo) or _is_missing(hi):
                     raise SpecError(f"Node {code!r} has only one goalpost; give both or neither.")
-                goalposts = (float(lo), float(hi))
+                goalposts = (
+                    _as_float(lo, code, "goalpost_lower"),
+                    _as_float(hi, code, "goalpost_upper"),
+                )
             nodes.append(
                 Node(
                     code=code,
@@ -660,26 +685,27 @@ class IndexSpec:
                     level=level,
                     parent=None if _is_missing(get.get("parent")) else str(get["parent"]),
                     kind=kind,
-                    direction=1 if _is_missing(get.get("direction")) else _as_direction(
-                        get["direction"], code
-                    ),
-                    weight=1.0 if _is_missing(get.get("weight")) else _as_float(
-                        get["weight"], code, "weight"
-                    ),
+                    direction=1
+                    if _is_missing(get.get("direction"))
+                    else _as_direction(get["direction"], code),
+                    weight=1.0
+                    if _is_missing(get.get("weight"))
+                    else _as_float(get["weight"], code, "weight"),
                     unit=None if _is_missing(get.get("unit")) else str(get["unit"]),
-                    target=None if _is_missing(get.get("target")) else _as_float(
-                        get["target"], code, "target"
-                    ),
+                    target=None
+                    if _is_missing(get.get("target"))
+                    else _as_float(get["target"], code, "target"),
                     goalposts=goalposts,
-                    denominator=None if _is_missing(get.get("denominator")) else str(
-                        get["denominator"]
-                    ),
+                    denominator=None
+                    if _is_missing(get.get("denominator"))
+                    else str(get["denominator"]),
+                    overrides=_as_overrides(get.get("overrides"), code),
                 )
             )
         return cls(nodes, name=name)
 
     @classmethod
-    def from_coinr(cls, iMeta: pd.DataFrame, *, name: str | None = None) -> IndexSpec:  # noqa: N803
+    def from_coinr(cls, iMeta: pd.DataFrame, *, name: str | None = None) -> IndexSpec:
         """Read COINr's ``iMeta`` table unchanged.
 
         Columns ``Level``, ``iCode``, ``iName``, ``Direction``, ``Weight``, ``Unit``,
@@ -703,7 +729,9 @@ class IndexSpec:
         required = {"iCode", "Type"}
         missing = sorted(required - set(iMeta.columns))
         if missing:
-            raise SpecError(f"iMeta lacks the columns {missing}; COINr's iMeta has iCode, Type, ...")
+            raise SpecError(
+                f"iMeta lacks the columns {missing}; COINr's iMeta has iCode, Type, ..."
+            )
         kinds = {"indicator": "indicator", "aggregate": "aggregate", "group": "group",
                  "denominator": "denominator"}  # fmt: skip
         table = pd.DataFrame(
@@ -735,7 +763,7 @@ class IndexSpec:
         ['Indicator', 'Aggregate']
         """
         t = self.to_table()
-        return pd.DataFrame(
+        out = pd.DataFrame(
             {
                 "Level": t["level"],
                 "iCode": t["code"],
@@ -749,6 +777,10 @@ class IndexSpec:
                 "Type": t["kind"].str.capitalize(),
             }
         )
+        if t["goalpost_lower"].notna().any():  # COINr's n_goalposts reads these from iMeta
+            out["goalpost_lower"] = t["goalpost_lower"]
+            out["goalpost_upper"] = t["goalpost_upper"]
+        return out
 
 
 def _col_ci(df: pd.DataFrame, name: str) -> pd.Series | None:
@@ -763,6 +795,24 @@ def _as_float(value: Any, code: str, what: str) -> float:
         return float(value)
     except (TypeError, ValueError):
         raise SpecError(f"Node {code!r} has {what} {value!r}; expected a number.") from None
+
+
+def _as_overrides(value: Any, code: str) -> Mapping[str, Any]:
+    if isinstance(value, Mapping):
+        return value
+    if _is_missing(value):
+        return {}
+    if isinstance(value, str):
+        try:
+            parsed = yaml.safe_load(value)  # JSON is YAML
+        except yaml.YAMLError as exc:
+            raise SpecError(f"Node {code!r} has unreadable overrides {value!r}: {exc}") from exc
+        if isinstance(parsed, Mapping):
+            return parsed
+    raise SpecError(
+        f"Node {code!r} has overrides {value!r}; expected a mapping such as "
+        '{"normalise": {"method": "zscore"}} (or its JSON text).'
+    )
 
 
 def _as_direction(value: Any, code: str) -> int:

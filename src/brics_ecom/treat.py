@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ._apply import single_chunk
 from ._history import describe_call, with_history
 from ._kernels import treat as _tk
 from ._validation import check_number
@@ -57,7 +58,13 @@ class Treated:
         ``"+log_CT"``, ... (COINr's ``Treated_Points``).
     """
 
-    def __init__(self, data: xr.DataArray, source: xr.DataArray, plans: list[tuple[dict[str, Any], list[str]]], dim: str) -> None:
+    def __init__(
+        self,
+        data: xr.DataArray,
+        source: xr.DataArray,
+        plans: list[tuple[dict[str, Any], list[str]]],
+        dim: str,
+    ) -> None:
         self.data = data
         self._source = source
         self._plans = plans
@@ -94,6 +101,7 @@ def treat(
     indicators: list[str] | None = None,
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
     dim: str = "unit",
+    **unknown: Any,
 ) -> Treated:
     """Treat outliers in every indicator (each year separately).
 
@@ -119,6 +127,8 @@ def treat(
         ``{indicator: {option: value}}``; ``{"skip": True}`` leaves an indicator alone.
     dim : str, default "unit"
         The dim the distribution is taken over.
+    **unknown
+        Not accepted: any other keyword raises :class:`InvalidParameterError` naming it.
 
     Returns
     -------
@@ -139,6 +149,12 @@ def treat(
     >>> t.flags.sel(unit="CHN", indicator="Goods").item()
     'winhi'
     """
+    if unknown:
+        raise InvalidParameterError(
+            f"treat got unknown parameter(s) {sorted(unknown)}; valid: "
+            "['spec', 'winmax', 'skew_thresh', 'kurt_thresh', 'transform', 'combine', "
+            "'indicators', 'overrides', 'dim']."
+        )
     panel = validate(panel)
     if dim not in panel.dims:
         raise InvalidParameterError(
@@ -151,20 +167,24 @@ def treat(
     _check_options(base, "treat")
     codes = [str(c) for c in panel["indicator"].values]
     if indicators is not None:
-        unknown = sorted(set(indicators) - set(codes))
-        if unknown:
-            raise InvalidParameterError(f"The 'indicators' parameter of treat names unknown indicators {unknown}.")
+        absent = sorted(set(indicators) - set(codes))
+        if absent:
+            raise InvalidParameterError(
+                f"The 'indicators' parameter of treat names unknown indicators {absent}."
+            )
     per_ind: dict[str, dict[str, Any]] = {}
     if spec is not None:
         for code, ov in spec.overrides("treat").items():
             if code in codes:
                 per_ind[code] = dict(ov)
     if overrides is not None:
-        unknown = sorted(set(overrides) - set(codes))
-        if unknown:
-            raise InvalidParameterError(f"The 'overrides' parameter of treat names unknown indicators {unknown}.")
-        for code, ov in overrides.items():
-            per_ind[code] = dict(ov)
+        absent = sorted(set(overrides) - set(codes))
+        if absent:
+            raise InvalidParameterError(
+                f"The 'overrides' parameter of treat names unknown indicators {absent}."
+            )
+        for code, given in overrides.items():
+            per_ind[code] = dict(given)
     plans: dict[str, tuple[dict[str, Any], list[str]]] = {}
     for code in codes:
         opts = dict(base)
@@ -173,7 +193,8 @@ def treat(
         bad = sorted(set(ov) - {*_OPTIONS, "skip"})
         if bad:
             raise InvalidParameterError(
-                f"Treatment override for {code!r} has unknown options {bad}; valid: {[*_OPTIONS, 'skip']}."
+                f"Treatment override for {code!r} has unknown options {bad}; "
+                f"valid: {[*_OPTIONS, 'skip']}."
             )
         opts.update({k: v for k, v in ov.items() if k != "skip"})
         _check_options(opts, f"treat (indicator {code!r})")
@@ -264,10 +285,17 @@ def _treat_eager(
         if singletons:
             report = report.droplevel(singletons)
         if report.index.nlevels > 1:
-            report = report.reorder_levels([*[n for n in report.index.names if n != "indicator"], "indicator"])
-        report = report.reindex(
-            [c for c in codes if c in report.index.get_level_values("indicator")], level="indicator"
-        ) if report.index.nlevels > 1 else report.reindex([c for c in codes if c in report.index])
+            report = report.reorder_levels(
+                [*[str(n) for n in report.index.names if n != "indicator"], "indicator"]
+            )
+        report = (
+            report.reindex(
+                [c for c in codes if c in report.index.get_level_values("indicator")],
+                level="indicator",
+            )
+            if report.index.nlevels > 1
+            else report.reindex([c for c in codes if c in report.index])
+        )
     return out, report, flag_da
 
 
@@ -287,9 +315,13 @@ def _treat_lazy(
 
         pieces.append(
             xr.apply_ufunc(
-                values_only, sub, input_core_dims=[[dim]], output_core_dims=[[dim]],
-                dask="parallelized", output_dtypes=[np.float64],
-            )  # fmt: skip
+                values_only,
+                single_chunk(sub, (dim,)),
+                input_core_dims=[[dim]],
+                output_core_dims=[[dim]],
+                dask="parallelized",
+                output_dtypes=[np.float64],
+            )
         )
     out = xr.concat(pieces, dim="indicator") if len(pieces) > 1 else pieces[0]
     out = out.sel(indicator=panel["indicator"].values).transpose(*panel.dims)

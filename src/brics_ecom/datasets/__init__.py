@@ -47,8 +47,9 @@ def load_asem_tables(panel: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     ((51, 60), (68, 10))
     """
     data_file = "asem_iData_panel.csv" if panel else "asem_iData.csv"
-    read = dict(keep_default_na=False, na_values=["NA"])
-    return pd.read_csv(data_path(data_file), **read), pd.read_csv(data_path("asem_iMeta.csv"), **read)
+    data = pd.read_csv(data_path(data_file), keep_default_na=False, na_values=["NA"])
+    meta = pd.read_csv(data_path("asem_iMeta.csv"), keep_default_na=False, na_values=["NA"])
+    return data, meta
 
 
 def load_asem(panel: bool = False) -> tuple[xr.DataArray, IndexSpec]:
@@ -162,7 +163,9 @@ def make_synthetic(
         )
         for i, c in enumerate(codes)
     ]  # fmt: skip
-    nodes += [Node(p, kind="aggregate", parent=subs[j % n_subindices]) for j, p in enumerate(pillars)]
+    nodes += [
+        Node(p, kind="aggregate", parent=subs[j % n_subindices]) for j, p in enumerate(pillars)
+    ]
     nodes += [Node(s, kind="aggregate", parent="Index") for s in subs]
     nodes += [Node("Index", kind="aggregate")]
     nodes += [Node("Population", kind="denominator"), Node("GDP", kind="denominator")]

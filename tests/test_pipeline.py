@@ -1,0 +1,295 @@
+"""Pipeline: immutability, set(), YAML replay, partial re-runs, history, results."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import brics_ecom as be
+from brics_ecom.errors import InvalidParameterError
+
+
+@pytest.fixture(scope="module")
+def asem() -> tuple[xr.DataArray, be.IndexSpec]:
+    return be.datasets.load_asem()
+
+
+@pytest.fixture(scope="module")
+def asem_panel() -> tuple[xr.DataArray, be.IndexSpec]:
+    return be.datasets.load_asem(panel=True)
+
+
+def quiet_run(pipe: be.Pipeline, data, **kw) -> be.Result:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", be.errors.DataWarning)
+        return pipe.run(data, **kw)
+
+
+@pytest.fixture(scope="module")
+def example(asem) -> tuple[be.Pipeline, be.Result]:
+    panel, spec = asem
+    pipe = be.Pipeline.coinr_example(spec)
+    return pipe, quiet_run(pipe, panel)
+
+
+# ---------------------------------------------------------------------- set
+def test_set_returns_a_new_pipeline_and_leaves_the_original(example) -> None:
+    pipe, _ = example
+    before = pipe.to_dict()
+    new = pipe.set(normalise__lower=1.0, aggregate__method="geometric", treat__winmax=3)
+    assert new is not pipe and pipe.to_dict() == before
+    assert pipe.get("normalise__lower") == 0.0 and new.get("normalise__lower") == 1.0
+    assert new.get("aggregate__method") == "geometric" and new.get("treat__winmax") == 3
+    assert [s.name for s in new.steps] == [s.name for s in pipe.steps]
+    assert new.spec is pipe.spec
+    with pytest.raises(TypeError):
+        pipe.steps[0].params["x"] = 1  # type: ignore[index]
+
+
+def test_set_method_drops_parameters_the_new_method_does_not_take(example) -> None:
+    pipe, _ = example
+    pipe = pipe.set(normalise__reference="pooled")
+    z = pipe.set(normalise__method="zscore")
+    assert dict(z.step("normalise").params) == {"method": "zscore", "reference": "pooled"}
+    z2 = pipe.set(normalise__method="zscore", normalise__sd=10)
+    assert dict(z2.step("normalise").params) == {
+        "method": "zscore",
+        "reference": "pooled",
+        "sd": 10,
+    }
+    # same method: nothing is dropped
+    same = pipe.set(normalise__method="minmax")
+    assert dict(same.step("normalise").params) == dict(pipe.step("normalise").params)
+    assert "normalise__sd" in z.param_paths() and "normalise__lower" not in z.param_paths()
+
+
+def test_set_spec_and_step_editing(example) -> None:
+    pipe, _ = example
+    spec2 = pipe.spec.with_weights({"Conn": 2})
+    assert pipe.set(spec=spec2).spec == spec2 and pipe.spec != spec2
+    short = pipe.without("treat")
+    assert [s.name for s in short.steps] == [
+        "denominate",
+        "impute",
+        "screen",
+        "normalise",
+        "aggregate",
+    ]
+    back = short.with_step("treat", {"winmax": 5}, before="normalise")
+    assert [s.name for s in back.steps] == [s.name for s in pipe.steps]
+    with pytest.raises(InvalidParameterError, match="no 'rescale' step"):
+        pipe.step("rescale")
+
+
+# ---------------------------------------------------------------------- YAML
+def test_yaml_round_trip_and_exact_replay(example, asem, tmp_path) -> None:
+    panel, _ = asem
+    pipe, res = example
+    text = pipe.to_yaml()
+    again = be.Pipeline.from_yaml(text)
+    assert again == pipe
+    replay = quiet_run(again, panel)
+    xr.testing.assert_identical(replay.scores, res.scores)
+    xr.testing.assert_identical(replay.ranks, res.ranks)
+    path = tmp_path / "pipe.yaml"
+    pipe.to_yaml(path)
+    assert be.Pipeline.from_yaml(path) == pipe and be.Pipeline.from_yaml(str(path)) == pipe
+
+
+def test_yaml_keeps_tuples_integer_levels_and_mappings(asem) -> None:
+    panel, spec = asem
+    pipe = be.Pipeline(
+        spec,
+        [
+            ("impute", {"method": "group_median", "group": "EurAsia_group"}),
+            ("treat", {"winmax": 3, "overrides": {"Goods": {"transform": "log_CT_plus"}}}),
+            (
+                "normalise",
+                {
+                    "method": "minmax",
+                    "lower": 1.0,
+                    "upper": 100.0,
+                    "overrides": {"Flights": ("rank", {})},
+                },
+            ),
+            (
+                "aggregate",
+                {
+                    "by_level": {2: "arithmetic", 3: "geometric"},
+                    "weights": {"Conn": 2.0},
+                    "dat_thresh": 0.5,
+                },
+            ),
+        ],
+    )
+    again = be.Pipeline.from_yaml(pipe.to_yaml())
+    assert again == pipe
+    assert again.get("aggregate__by_level") == {2: "arithmetic", 3: "geometric"}
+    assert again.get("normalise__overrides") == {"Flights": ("rank", {})}
+    a, b = quiet_run(pipe, panel), quiet_run(again, panel)
+    xr.testing.assert_identical(a.scores, b.scores)
+    with pytest.raises(InvalidParameterError, match="'aggregate__weights' holds an array"):
+        pipe.set(
+            aggregate__weights=xr.DataArray([1.0], dims="node", coords={"node": ["Conn"]})
+        ).to_yaml()
+
+
+# ---------------------------------------------------------------------- partial runs
+def test_run_from_a_result_reuses_earlier_steps(example, asem) -> None:
+    panel, _ = asem
+    pipe, res = example
+    ranked = pipe.set(normalise__method="rank")
+    part = ranked.run(res, from_step="normalise")
+    for step in ("raw", "denominate", "impute", "screen", "treat"):
+        assert part.data[step] is res.data[step]
+    assert part.reports["screen"] is res.reports["screen"]
+    full = quiet_run(ranked, panel)
+    xr.testing.assert_identical(part.scores, full.scores)
+    xr.testing.assert_identical(part.data["normalise"], full.data["normalise"])
+    # the normalised indicators are ranks now
+    assert part.scores.sel(node="LPI").max().item() == part.scores.sizes["unit"]
+    # run from the aggregation only: weights changed
+    heavier = pipe.set(aggregate__weights={"Conn": 3.0})
+    xr.testing.assert_identical(
+        heavier.run(res, from_step="aggregate").scores, quiet_run(heavier, panel).scores
+    )
+
+
+def test_run_from_a_panel_treats_it_as_the_previous_output(example) -> None:
+    pipe, res = example
+    treated = res.data["treat"]
+    part = pipe.run(treated, from_step="normalise")
+    xr.testing.assert_identical(part.scores, res.scores)
+    assert list(part.data) == ["raw", "treat", "normalise", "aggregate"]
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"'from_step' parameter of run must be one of \[.*'treat'.*\]; got 'weights'",
+    ):
+        pipe.run(treated, from_step="weights")
+    short = be.Pipeline(pipe.spec, ["normalise", "aggregate"])
+    no_agg = quiet_run(be.Pipeline(pipe.spec, ["normalise"]), res.data["treat"])
+    with pytest.raises(InvalidParameterError, match=r"no data for steps \['denominate'"):
+        pipe.run(no_agg, from_step="impute")
+    assert no_agg.scores is None and no_agg.ranks is None
+    with pytest.raises(InvalidParameterError, match="no scores"):
+        no_agg.to_dataset()
+    assert short.run(no_agg, from_step="aggregate").scores is not None
+
+
+# ---------------------------------------------------------------------- history
+def test_every_step_output_names_its_calls(example) -> None:
+    _, res = example
+    expected_last = {
+        "raw": "Pipeline.run(raw panel)",
+        "denominate": "denominate(",
+        "impute": "impute(method='group_mean', group='EurAsia_group'",
+        "screen": "screen(dat_thresh=0.9",
+        "treat": "treat(winmax=5",
+        "normalise": "normalise(method='minmax'",
+        "aggregate": "aggregate(method='arithmetic'",
+    }
+    previous: list[str] = []
+    for step, start in expected_last.items():
+        hist = res.data[step].attrs["history"]
+        assert hist[-1].startswith(start), (step, hist)
+        assert hist[:-1] == previous  # each step extends the history of the one before
+        previous = hist
+    assert res.history == previous and res.ranks.attrs["history"] == previous
+    assert "lower=0.0, upper=100.0" in res.data["normalise"].attrs["history"][-1]
+
+
+# ---------------------------------------------------------------------- results
+def test_result_to_dataset(example) -> None:
+    _, res = example
+    ds = res.to_dataset()
+    assert sorted(ds.data_vars) == ["ranks", "scores"]
+    assert ds["scores"].dims == ("unit", "time", "node")
+    assert ds.sizes["node"] == 49 + 11
+    assert ds.attrs["history"] == res.history
+    xr.testing.assert_equal(ds["ranks"], be.rank_scores(res.scores))
+    # ranks: 1 = best, ties at the minimum
+    idx = ds["scores"].sel(node="Index", time=2018)
+    best = idx.to_series().idxmax()
+    assert ds["ranks"].sel(node="Index", time=2018, unit=best).item() == 1
+
+
+def test_result_table(example) -> None:
+    _, res = example
+    t = res.table()
+    spec = res.spec
+    aggs = [c for lvl in (4, 3, 2) for c in spec.level_codes(lvl)]
+    assert list(t.columns) == ["uName", "Rank", *aggs]
+    assert t["Rank"].is_monotonic_increasing and t["Rank"].iloc[0] == 1
+    assert (t["Index"].diff().dropna() <= 0).all()
+    scores = res.scores.sel(time=2018)
+    assert t.loc["DEU", "Conn"] == scores.sel(unit="DEU", node="Conn").item()
+    full = res.table(what="full")
+    assert list(full.columns[-49:]) == list(spec.indicators)
+    ranks = res.table(what="ranks")
+    assert ranks.loc["DEU", "Conn"] == res.ranks.sel(time=2018, unit="DEU", node="Conn").item()
+    unsorted = res.table(sort=False)
+    assert list(unsorted.index) == list(res.scores["unit"].values)
+    grp = res.table(group="EurAsia_group")
+    asia = grp[grp["EurAsia_group"] == "Asia"]
+    assert sorted(asia["Index"].tolist()) == list(range(1, len(asia) + 1))
+    with pytest.raises(InvalidParameterError, match=r"'what' parameter of Result\.table"):
+        res.table(what="everything")
+    with pytest.raises(InvalidParameterError, match="time 1999 not in the results"):
+        res.table(1999)
+
+
+# ---------------------------------------------------------------------- panels
+def test_panel_runs_end_to_end_year_by_year(asem_panel) -> None:
+    panel, spec = asem_panel
+    pipe = be.Pipeline.coinr_example(spec)
+    res = quiet_run(pipe, panel)
+    assert res.scores.sizes == {"unit": 51, "time": 5, "node": 60}
+    assert res.ranks.sizes == res.scores.sizes
+    assert not bool(res.scores.sel(node="Index").isnull().any())
+    # every year is normalised on its own: min 0 and max 100 in each year
+    n = res.data["normalise"].sel(indicator="LPI")
+    np.testing.assert_array_equal(n.min("unit").values, 0.0)
+    np.testing.assert_array_equal(n.max("unit").values, 100.0)
+    t2018 = res.table(2018)
+    idx = res.scores.sel(time=2018, node="Index").to_series()
+    np.testing.assert_array_equal(
+        t2018["Index"].to_numpy(), idx.sort_values(ascending=False).to_numpy()
+    )
+    pd.testing.assert_frame_equal(res.table(), res.table(2022))  # the last year by default
+    # year 2018 of the panel run equals a cross-section run on the 2018 slice alone
+    one = panel.sel(time=[2018])
+    one.attrs = dict(panel.attrs)
+    cross = quiet_run(pipe, one)
+    xr.testing.assert_identical(
+        res.scores.sel(time=[2018], node="Index"), cross.scores.sel(node="Index")
+    )
+    xr.testing.assert_identical(res.scores.sel(time=[2018]), cross.scores)
+    xr.testing.assert_identical(res.ranks.sel(time=[2018]), cross.ranks)
+
+
+def test_panel_pipeline_with_time_imputation_and_pooled_reference(asem_panel) -> None:
+    panel, spec = asem_panel
+    pipe = be.Pipeline(
+        spec,
+        [
+            ("denominate", {}),
+            ("impute", {"method": "linear_constant"}),
+            ("normalise", {"method": "minmax", "reference": "pooled"}),
+            ("aggregate", {}),
+        ],
+    )
+    res = quiet_run(pipe, panel)
+    n = res.data["normalise"]
+    # pooled: 0 and 100 are reached once over all years, not in every year
+    lpi = n.sel(indicator="LPI")
+    assert lpi.min().item() == 0.0 and lpi.max().item() == 100.0
+    assert (lpi.max("unit") < 100).any()
+    assert int(res.data["impute"].isnull().sum()) <= int(res.data["denominate"].isnull().sum())
+    rep = res.reports["impute"]
+    assert int(rep["n_imputed"].sum()) == int(
+        res.data["denominate"].isnull().sum() - res.data["impute"].isnull().sum()
+    )
