@@ -806,3 +806,13 @@ def test_screen_cross_section_report_is_per_unit(spanel: xr.DataArray) -> None:
     with pytest.warns(DataWarning, match=r"\['C'\] dropped"):
         s = be.screen(spanel.sel(time=[2020]))  # default dat_thresh 0.66
     assert s.data["unit"].values.tolist() == ["A", "B", "D"]
+
+
+def test_impute_em_warns_when_not_converged() -> None:
+    panel, _ = be.datasets.load_asem()
+    with pytest.warns(be.errors.DataWarning, match=r"did not converge in 3 iterations.*2018"):
+        out = be.impute(panel, "em", max_iter=3)
+    assert int(out.isnull().sum()) == 0
+    # observed cells are returned unchanged
+    observed = panel.notnull()
+    xr.testing.assert_equal(out.where(observed), panel.where(observed))

@@ -293,3 +293,25 @@ def test_panel_pipeline_with_time_imputation_and_pooled_reference(asem_panel) ->
     assert int(rep["n_imputed"].sum()) == int(
         res.data["denominate"].isnull().sum() - res.data["impute"].isnull().sum()
     )
+
+
+def test_set_to_a_user_method_drops_the_old_methods_parameters() -> None:
+    from brics_ecom.registry import register, unregister
+
+    @register("normalise", "halve_test")
+    def _halve(x, *, ref=None, axis=-1):  # type: ignore[no-untyped-def]
+        return x / 2
+
+    try:
+        panel, spec = be.datasets.load_asem()
+        pipe = be.Pipeline(spec, [("normalise", {"method": "minmax", "lower": 1, "upper": 5})])
+        new = pipe.set(normalise__method="halve_test")
+        assert dict(new.step("normalise").params) == {"method": "halve_test"}
+        out = new.run(panel).data["normalise"]
+        directed = panel * xr.DataArray(
+            [spec.directions[c] for c in panel["indicator"].values], dims="indicator",
+            coords={"indicator": panel["indicator"].values},
+        )  # fmt: skip
+        np.testing.assert_array_equal(out.values, (directed / 2).transpose(*out.dims).values)
+    finally:
+        unregister("normalise", "halve_test")

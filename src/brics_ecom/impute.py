@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Mapping
 from typing import Any
 
@@ -30,7 +31,7 @@ import xarray as xr
 from ._apply import apply_kernel
 from ._history import describe_call, with_history
 from ._kernels import impute as _ik
-from .errors import DataError, InvalidParameterError
+from .errors import DataError, DataWarning, InvalidParameterError
 from .panel import validate
 from .registry import available, get_method
 from .spec import IndexSpec
@@ -134,10 +135,7 @@ def impute(
     elif method == "row_mean":
         out = _impute_row(panel, spec, level, dim)
     elif method == "em":
-        out = apply_kernel(
-            _ik.fill_em, panel, core=(dim, "indicator"),
-            params={"unit_axis": -2, "indicator_axis": -1, "max_iter": max_iter, "tol": tol},
-        )  # fmt: skip
+        out = _impute_em(panel, dim, max_iter=max_iter, tol=tol)
     else:
         kernel = get_method("impute", method)
         extra = dict(params)
@@ -257,3 +255,30 @@ def _impute_row(
         _ik.fill_row, panel, core=("indicator", dim),
         params={"directions": directions, "blocks": blocks, "indicator_axis": -2, "unit_axis": -1},
     )  # fmt: skip
+
+
+def _impute_em(panel: xr.DataArray, dim: str, *, max_iter: int, tol: float) -> xr.DataArray:
+    params = {"unit_axis": -2, "indicator_axis": -1, "max_iter": max_iter, "tol": tol}
+    if panel.chunks is not None:
+        return apply_kernel(_ik.fill_em, panel, core=(dim, "indicator"), params=params)
+    order = [d for d in panel.dims if d not in (dim, "indicator")] + [dim, "indicator"]
+    work = panel.transpose(*order)
+    fit = _ik.em_mvn(work.values, **params)
+    converged = np.asarray(fit.converged)
+    if not converged.all():
+        lead = order[:-2]
+        where = (
+            [dict(zip(lead, idx, strict=True)) for idx in zip(*np.nonzero(~converged), strict=True)]
+            if lead
+            else []
+        )
+        labels = [{d: work[d].values[i].item() for d, i in w.items()} for w in where[:5]]
+        warnings.warn(
+            f"impute(method='em') did not converge in {max_iter} iterations"
+            + (f" for {labels}" if labels else "")
+            + "; the imputed values are those of the last iteration. Raise max_iter, loosen "
+            "tol, or impute smaller blocks of indicators (e.g. pillar by pillar).",
+            DataWarning,
+            stacklevel=3,
+        )
+    return work.copy(data=fit.filled)

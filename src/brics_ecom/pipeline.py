@@ -324,14 +324,15 @@ class Pipeline:
                     f"paths: {self.param_paths()}."
                 )
             if name == "normalise" and key == "method" and value != new[name].get("method"):
+                # drop the old method's parameters that the new one does not take
                 allowed = METHOD_PARAMS.get(value)
-                if allowed is not None:
-                    new[name] = {
-                        k: v
-                        for k, v in new[name].items()
-                        if k in allowed
-                        or k in ("reference", "base_time", "dim", "overrides", "directions")
-                    }
+                old_only = set(METHOD_PARAMS.get(new[name].get("method", "minmax"), {}))
+                general = ("reference", "base_time", "dim", "overrides", "directions")
+                new[name] = {
+                    k: v
+                    for k, v in new[name].items()
+                    if k in general or (k in allowed if allowed is not None else k not in old_only)
+                }
             new[name][key] = value
         for path in changes:
             name, key = _split_path(path)

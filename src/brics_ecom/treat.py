@@ -1,6 +1,6 @@
 """Outlier treatment: COINr's default winsorisation with a log fallback.
 
-An indicator *fails* when |skew| ≥ ``skew_thresh`` **and** kurtosis ≥ ``kurt_thresh``
+An indicator *fails* when ``|skew|`` ≥ ``skew_thresh`` **and** kurtosis ≥ ``kurt_thresh``
 (type-2 estimators, excess kurtosis). A failing indicator is winsorised one point at a
 time (at the high end if skew ≥ 0, else the low end; tied extremes together) until it
 passes or ``winmax`` points were pulled in; if it still fails, ``transform`` (default
@@ -116,7 +116,7 @@ def treat(
         Maximum number of points winsorised (``None``: no limit). Ties can push the count
         past ``winmax`` (COINr behaviour).
     skew_thresh, kurt_thresh : float
-        The failure thresholds (|skew| ≥ 2 and kurtosis ≥ 3.5 by default).
+        The failure thresholds (``|skew| ≥ 2`` and ``kurtosis ≥ 3.5`` by default).
     transform : {"log_CT", "log_CT_plus", "boxcox", None}
         Fallback transform, or any registered with ``register("treat", name)``.
     combine : bool, default False
