@@ -258,7 +258,12 @@ def _impute_row(
 
 
 def _impute_em(panel: xr.DataArray, dim: str, *, max_iter: int, tol: float) -> xr.DataArray:
-    params = {"unit_axis": -2, "indicator_axis": -1, "max_iter": max_iter, "tol": tol}
+    params: dict[str, Any] = {
+        "unit_axis": -2,
+        "indicator_axis": -1,
+        "max_iter": max_iter,
+        "tol": tol,
+    }
     if panel.chunks is not None:
         return apply_kernel(_ik.fill_em, panel, core=(dim, "indicator"), params=params)
     order = [d for d in panel.dims if d not in (dim, "indicator")] + [dim, "indicator"]

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["kurt_type2", "nanmean_refined", "nanstd_sample", "skew_type2"]
+__all__ = ["kurt_type2", "nanmean_refined", "nanstd_sample", "skew_kurt_type2", "skew_type2"]
 
 Axis = int | tuple[int, ...]
 
@@ -42,30 +42,100 @@ def _prepare(x: ArrayLike, axis: Axis) -> tuple[NDArray[np.float64], NDArray[np.
     return arr, ~np.isnan(arr), ax
 
 
+def _masked_deviations(
+    arr: NDArray[np.float64],
+    mask: NDArray[np.bool_],
+    mean: NDArray[np.float64],
+    scratch: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """``np.where(mask, arr - mean, 0.0)``, written into ``scratch`` when that is the same.
+
+    For a C-contiguous ``arr`` (then ``scratch``, made by ``np.where`` from it, is too) the
+    result has the same values and memory layout, so every later sum is unchanged; it
+    just avoids two temporaries. Other layouts take the plain expression.
+    """
+    if not (arr.flags.c_contiguous and scratch.flags.c_contiguous):
+        return np.where(mask, arr - mean, 0.0)
+    np.subtract(arr, mean, out=scratch)
+    if not mask.all():
+        np.copyto(scratch, 0.0, where=~mask)
+    return scratch
+
+
+def _mean_scratch(
+    arr: NDArray[np.float64], mask: NDArray[np.bool_], axis: Axis
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Count, refined mean (both ``keepdims``) and a free scratch array shaped like ``arr``."""
+    n = mask.sum(axis=axis, keepdims=True).astype(np.float64)
+    scratch = np.where(mask, arr, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = scratch.sum(axis=axis, keepdims=True) / n
+        resid = _masked_deviations(arr, mask, mean, scratch)
+        corr = resid.sum(axis=axis, keepdims=True) / n
+        mean = np.where(np.isfinite(mean), mean + corr, mean)
+    return n, mean, scratch
+
+
 def _mean_keepdims(
     arr: NDArray[np.float64], mask: NDArray[np.bool_], axis: Axis
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Count of non-NaN values and R's refined two-pass mean, both with ``keepdims``."""
-    n = mask.sum(axis=axis, keepdims=True).astype(np.float64)
-    filled = np.where(mask, arr, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = filled.sum(axis=axis, keepdims=True) / n
-        resid = np.where(mask, arr - mean, 0.0)
-        corr = resid.sum(axis=axis, keepdims=True) / n
-        mean = np.where(np.isfinite(mean), mean + corr, mean)
+    n, mean, _ = _mean_scratch(arr, mask, axis)
     return n, mean
+
+
+def _deviations(
+    x: ArrayLike, axis: Axis, mask: NDArray[np.bool_] | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.float64], Axis]:
+    """Count ``n`` (keepdims), deviations ``d = x - mean`` (0 where NaN) and the axis.
+
+    ``mask`` may pass ``~np.isnan(x)`` when it is already known (``x`` then float64).
+    """
+    if mask is None:
+        arr, mask, ax = _prepare(x, axis)
+    else:
+        arr = np.asarray(x, dtype=np.float64)
+        ax = tuple(int(a) for a in axis) if isinstance(axis, tuple) else int(axis)
+    n, mean, scratch = _mean_scratch(arr, mask, ax)
+    with np.errstate(invalid="ignore", over="ignore"):
+        d = _masked_deviations(arr, mask, mean, scratch)
+    return n, d, ax
 
 
 def _central_sums(
     x: ArrayLike, axis: Axis, orders: tuple[int, ...]
 ) -> tuple[NDArray[np.float64], list[NDArray[np.float64]]]:
-    """Count ``n`` and the sums of ``(x - mean) ** k`` for ``k`` in ``orders`` (keepdims)."""
-    arr, mask, ax = _prepare(x, axis)
-    n, mean = _mean_keepdims(arr, mask, ax)
+    """Count ``n`` and the sums of ``(x - mean) ** k`` for ``k`` in ``orders`` (keepdims).
+
+    The sums are NumPy's (pairwise along a contiguous axis), so a row of a C-contiguous
+    2-D array gives bit-for-bit the result of the same row as a 1-D array.
+    """
+    n, d, ax = _deviations(x, axis)
+    # one reused buffer, of d's layout (C-contiguous d: same sums as fresh arrays)
+    power = np.empty_like(d) if d.flags.c_contiguous else None
     with np.errstate(invalid="ignore", over="ignore"):
-        d = np.where(mask, arr - mean, 0.0)
-        sums = [np.power(d, k).sum(axis=ax, keepdims=True) for k in orders]
+        sums = [np.power(d, k, out=power).sum(axis=ax, keepdims=True) for k in orders]
     return n, sums
+
+
+def _skew_from_sums(
+    n: NDArray[np.float64], s2: NDArray[np.float64], s3: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Type-2 skewness from the count and the central sums of orders 2 and 3."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        g1 = np.sqrt(n) * s3 / s2**1.5
+        out = g1 * np.sqrt(n * (n - 1.0)) / (n - 2.0)
+        return np.where(n >= 3, out, np.nan)
+
+
+def _kurt_from_sums(
+    n: NDArray[np.float64], s2: NDArray[np.float64], s4: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Type-2 excess kurtosis from the count and the central sums of orders 2 and 4."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        r = n * s4 / s2**2
+        out = ((n + 1.0) * (r - 3.0) + 6.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0))
+        return np.where(n >= 4, out, np.nan)
 
 
 def _squeeze(a: NDArray[np.float64], axis: Axis) -> Any:
@@ -157,11 +227,7 @@ def skew_type2(x: ArrayLike, axis: Axis = -1) -> Any:
     np.float64(nan)
     """
     n, (s2, s3) = _central_sums(x, axis, (2, 3))
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        g1 = np.sqrt(n) * s3 / s2**1.5
-        out = g1 * np.sqrt(n * (n - 1.0)) / (n - 2.0)
-        out = np.where(n >= 3, out, np.nan)
-    return _squeeze(out, axis)
+    return _squeeze(_skew_from_sums(n, s2, s3), axis)
 
 
 def kurt_type2(x: ArrayLike, axis: Axis = -1) -> Any:
@@ -189,8 +255,34 @@ def kurt_type2(x: ArrayLike, axis: Axis = -1) -> Any:
     3.228
     """
     n, (s2, s4) = _central_sums(x, axis, (2, 4))
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        r = n * s4 / s2**2
-        out = ((n + 1.0) * (r - 3.0) + 6.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0))
-        out = np.where(n >= 4, out, np.nan)
-    return _squeeze(out, axis)
+    return _squeeze(_kurt_from_sums(n, s2, s4), axis)
+
+
+def skew_kurt_type2(x: ArrayLike, axis: Axis = -1) -> tuple[Any, Any]:
+    """Both :func:`skew_type2` and :func:`kurt_type2`, sharing one pass over the data.
+
+    The results are bit-for-bit those of the two functions called separately.
+
+    Parameters
+    ----------
+    x : array_like
+        Data; NaN marks missing values.
+    axis : int or tuple of int, default -1
+        Axis (or axes, pooled) to reduce over.
+
+    Returns
+    -------
+    skew, kurt : numpy.ndarray or numpy.float64
+        As returned by :func:`skew_type2` and :func:`kurt_type2`.
+
+    Examples
+    --------
+    >>> sk, ku = skew_kurt_type2([1.0, 2.0, 3.0, 10.0])
+    >>> round(float(sk), 6), round(float(ku), 6)
+    (1.763633, 3.228)
+    """
+    n, (s2, s3, s4) = _central_sums(x, axis, (2, 3, 4))
+    return (
+        _squeeze(_skew_from_sums(n, s2, s3), axis),
+        _squeeze(_kurt_from_sums(n, s2, s4), axis),
+    )

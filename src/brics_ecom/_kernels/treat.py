@@ -62,7 +62,7 @@ from numpy.typing import ArrayLike, NDArray
 from brics_ecom.errors import DataError, InvalidParameterError
 from brics_ecom.registry import available, get_method, register
 
-from .stats import kurt_type2, skew_type2
+from .stats import _deviations, _kurt_from_sums, _skew_from_sums, skew_kurt_type2, skew_type2
 
 __all__ = [
     "DETAIL_FIELDS",
@@ -337,7 +337,8 @@ def boxcox_mle(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], str]:
 
 
 def _skew_kurt(x: NDArray[np.float64]) -> tuple[float, float]:
-    return float(skew_type2(x)), float(kurt_type2(x))
+    sk, ku = skew_kurt_type2(x)
+    return float(sk), float(ku)
 
 
 def _passes(sk: float, ku: float, skew_thresh: float, kurt_thresh: float) -> bool | None:
@@ -607,6 +608,333 @@ def _empty_details(shape: tuple[int, ...]) -> dict[str, NDArray[Any]]:
     return details
 
 
+# ---------------------------------------------------------------------------------------
+# Vectorised driver: the algorithm of _treat_1d on the rows of a 2-D array at once
+# ---------------------------------------------------------------------------------------
+#
+# treat_array must give bit-for-bit the results of _treat_1d on every row (a test checks
+# it). This holds because (1) the moments of a row of a C-contiguous 2-D array are those
+# of the row alone (same NumPy pairwise sums, same element-wise operations), (2) the
+# winsorisation step only moves values around (max/min, no arithmetic) and (3) every
+# decision (pass, direction of the next step) is taken from the exact moments; see
+# _loop_skew_kurt for how the loop gets them cheaply. (The sign of a zero replacement
+# value, which a max/min over both 0.0 and -0.0 leaves to NumPy's order of work, is taken
+# the per-series way: see _exact_zero_replacements.)
+
+_NA, _FAIL, _PASS = -1, 0, 1
+#: R's logical as Python objects, indexed by ``code + 1``.
+_PASS_VALUES = np.array([None, False, True], dtype=object)
+
+# The loop's moments use d2*d and d2*d2 instead of np.power(d, 3) and np.power(d, 4): on
+# AVX-512 CPUs NumPy's SIMD pow falls back to a scalar routine for negative bases, ~100 ns
+# per element against ~1 ns for a product. The two differ by a few units in the last
+# place per term, hence by at most ~(2 log2(n) + 40) * eps * sum|d|^k per sum; with
+# sum|d|^3 <= s2^1.5 and sum d^4 <= s2^2 the skewness moves by less than
+# ~3 sqrt(n) (2 log2(n) + 40) eps and the kurtosis by less than ~8 n (2 log2(n) + 40) eps.
+# The tolerances below are > 1000x those bounds; rows closer than that to a decision
+# boundary (or with extreme magnitudes, where over/underflow could differ) get the exact
+# moments.
+_TOL = 1e-10
+_TINY, _HUGE = 1e-140, 1e140  # bounds on max d**2 within which no term over/underflows
+
+
+def _pass_codes(
+    sk: NDArray[np.float64], ku: NDArray[np.float64], skew_thresh: float, kurt_thresh: float
+) -> NDArray[np.int8]:
+    """Vectorised :func:`_passes`: ``_PASS``, ``_FAIL`` or ``_NA`` per element."""
+    with np.errstate(invalid="ignore"):
+        either = (np.abs(sk) < skew_thresh) | (ku < kurt_thresh)  # False for NaN
+    na = np.isnan(sk) | np.isnan(ku)
+    return np.where(either, _PASS, np.where(na, _NA, _FAIL)).astype(np.int8)
+
+
+def _loop_skew_kurt(
+    w: NDArray[np.float64], valid: NDArray[np.bool_], skew_thresh: float, kurt_thresh: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+    """Moments of the rows of ``w`` (``valid = ~np.isnan(w)``) for the loop's decisions.
+
+    Returns ``(skew, kurt, exact)``: where ``exact`` is False the values are approximate
+    (cheap products instead of ``np.power``) but provably give the same pass/fail and the
+    same sign of the skewness as the exact ones; elsewhere they are the exact moments.
+    """
+    n, d, _ = _deviations(w, -1, valid)  # d: a fresh array, the exact sums' deviations
+    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+        d2 = np.power(d, 2)  # as in the exact sums
+        s2 = d2.sum(axis=-1, keepdims=True)
+        top = d2.max(axis=-1)
+        s3 = np.multiply(d2, d, out=d).sum(axis=-1, keepdims=True)
+        s4 = np.multiply(d2, d2, out=d).sum(axis=-1, keepdims=True)
+    sk = _skew_from_sums(n, s2, s3)[:, 0]
+    ku = _kurt_from_sums(n, s2, s4)[:, 0]
+    nn = n[:, 0]
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        scale = _TOL * (1.0 + np.log2(np.maximum(nn, 1.0)))
+        abs_sk = np.abs(sk)
+        tol_s = scale * np.sqrt(nn) + 1e-12 * abs_sk
+        tol_k = scale * nn + 1e-12 * np.abs(ku)
+        sure = (
+            np.isfinite(sk)
+            & np.isfinite(ku)
+            & (top > _TINY)
+            & (top < _HUGE)
+            & (abs_sk > tol_s)  # the sign of the skewness (direction of the next step)
+            & (np.abs(abs_sk - skew_thresh) > tol_s)
+            & (np.abs(ku - kurt_thresh) > tol_k)
+        )
+    unsure = np.flatnonzero(~sure)
+    if unsure.size:
+        sk[unsure], ku[unsure] = skew_kurt_type2(w[unsure])
+    return sk, ku, ~sure
+
+
+def _exact_zero_replacements(
+    repl: NDArray[np.float64],
+    w: NDArray[np.float64],
+    valid: NDArray[np.bool_],
+    block: NDArray[np.bool_],
+    up: NDArray[np.bool_],
+) -> None:
+    """Give a zero replacement value the sign of zero that :func:`_treat_1d` would pick.
+
+    When the other values hold both 0.0 and -0.0, which one a max/min returns depends on
+    how NumPy walks the array; for those (rare) rows take it exactly as _treat_1d does.
+    """
+    for r in np.flatnonzero(repl[:, 0] == 0).tolist():
+        rest = w[r][valid[r] & ~block[r]]
+        repl[r, 0] = rest.max() if up[r] else rest.min()
+
+
+def _winsorise_rows(
+    w: NDArray[np.float64],
+    sk: NDArray[np.float64],
+    ku: NDArray[np.float64],
+    winmax: int | None,
+    skew_thresh: float,
+    kurt_thresh: float,
+) -> tuple[NDArray[Any], ...]:
+    """The winsorisation loop of :func:`_treat_1d` on all rows of ``w`` (failing rows) at once.
+
+    Each pass moves every row that still fails and is below ``winmax`` by one step, up or
+    down by the sign of its skewness. ``w`` is winsorised in place; ``sk``/``ku`` are the
+    rows' (exact) moments. Returns ``(hi, lo, n_hi, n_lo, sk, ku, code, exact)``: the last
+    blocks and their sizes, the final moments and check, and whether the moments are exact
+    (else they are :func:`_loop_skew_kurt`'s, which take the same decisions).
+    """
+    nf, m = w.shape
+    hi = np.zeros((nf, m), dtype=bool)
+    lo = np.zeros((nf, m), dtype=bool)
+    n_hi = np.zeros(nf, dtype=np.int64)
+    n_lo = np.zeros(nf, dtype=np.int64)
+    sk, ku = sk.copy(), ku.copy()
+    code = np.full(nf, _FAIL, dtype=np.int8)
+    exact = np.ones(nf, dtype=bool)
+    if nf == 0 or (winmax is not None and winmax <= 0):
+        return hi, lo, n_hi, n_lo, sk, ku, code, exact
+
+    # compact state of the rows still in the loop, written back when a row leaves it
+    act = np.arange(nf)
+    wa, va = w.copy(), ~np.isnan(w)
+    ha, la = hi.copy(), lo.copy()
+    nha, nla = n_hi.copy(), n_lo.copy()
+    ska, kua = sk.copy(), ku.copy()
+    while True:
+        # One step. Rows going down are negated (exact) so that every row takes a max;
+        # rows in the loop fail, so their skewness is not NaN and their values are finite.
+        up = ska >= 0
+        sign = None if up.all() else np.where(up, 1.0, -1.0)[:, None]
+        y = np.where(va, wa if sign is None else wa * sign, -np.inf)
+        block = (y == y.max(axis=1, keepdims=True)) & va
+        np.copyto(y, -np.inf, where=block)
+        repl = y.max(axis=1, keepdims=True)  # -inf if no other value (as in _treat_1d)
+        if sign is not None:
+            repl *= sign
+        _exact_zero_replacements(repl, wa, va, block, up)
+        np.copyto(wa, repl, where=block)
+        size = np.count_nonzero(block, axis=1)
+        if sign is None:
+            ha, nha = block, size
+        else:
+            ha = np.where(up[:, None], block, ha)
+            la = np.where(up[:, None], la, block)
+            nha = np.where(up, size, nha)
+            nla = np.where(up, nla, size)
+
+        # check again
+        ska, kua, exa = _loop_skew_kurt(wa, va, skew_thresh, kurt_thresh)
+        coda = _pass_codes(ska, kua, skew_thresh, kurt_thresh)
+        keep = coda == _FAIL
+        if winmax is not None:
+            keep &= nha + nla < winmax
+        if keep.all():
+            continue
+        gone = ~keep
+        rows = act[gone]
+        w[rows], hi[rows], lo[rows] = wa[gone], ha[gone], la[gone]
+        n_hi[rows], n_lo[rows] = nha[gone], nla[gone]
+        sk[rows], ku[rows], code[rows], exact[rows] = ska[gone], kua[gone], coda[gone], exa[gone]
+        if not keep.any():
+            return hi, lo, n_hi, n_lo, sk, ku, code, exact
+        act, wa, va, ha, la = act[keep], wa[keep], va[keep], ha[keep], la[keep]
+        nha, nla, ska, kua = nha[keep], nla[keep], ska[keep], kua[keep]
+
+
+def _set_win_flags(
+    flags: NDArray[np.object_],
+    rows: NDArray[np.intp],
+    hi: NDArray[np.bool_],
+    lo: NDArray[np.bool_],
+    hi_flag: str,
+    lo_flag: str,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Flag the blocks of ``rows`` (low flags win a tie, as in _treat_1d); count them."""
+    hi = hi & ~lo
+    r, c = np.nonzero(hi)
+    flags[rows[r], c] = hi_flag
+    r, c = np.nonzero(lo)
+    flags[rows[r], c] = lo_flag
+    return np.count_nonzero(hi, axis=1), np.count_nonzero(lo, axis=1)
+
+
+def _store_series(
+    res: SeriesTreatment,
+    row: int,
+    values: NDArray[np.float64],
+    flags: NDArray[np.object_],
+    det: dict[str, NDArray[Any]],
+) -> None:
+    """Write one :class:`SeriesTreatment` into row ``row`` of the vectorised outputs."""
+    values[row] = res.values
+    flags[row] = res.flags
+    for name in DETAIL_FIELDS:
+        value = getattr(res, name)
+        if name in _FLOAT_FIELDS:
+            det[name][row] = np.nan if value is None else value
+        elif name in _LOGICAL_FIELDS:
+            det[name][row] = _NA if value is None else int(value)
+        else:
+            det[name][row] = value
+
+
+def _treat_rows(
+    x: NDArray[np.float64],
+    winmax: int | None,
+    skew_thresh: float,
+    kurt_thresh: float,
+    transform: TransformFunc | None,
+    combine: bool,
+) -> tuple[NDArray[np.float64], NDArray[np.object_], dict[str, NDArray[Any]]]:
+    """:func:`_treat_1d` on every row of the C-contiguous 2-D ``x`` (not modified)."""
+    n_rows, m = x.shape
+    st, kt = skew_thresh, kurt_thresh
+    values = x.copy()
+    flags = np.empty((n_rows, m), dtype=object)
+    flags[...] = ""  # (much faster than np.full for object arrays)
+
+    # 1. first check, all rows at once
+    sk0, ku0 = skew_kurt_type2(x)
+    code0 = _pass_codes(sk0, ku0, st, kt)
+    det: dict[str, NDArray[Any]] = {}
+    for name in DETAIL_FIELDS:
+        if name in _FLOAT_FIELDS:
+            det[name] = np.full(n_rows, np.nan)
+        elif name in _LOGICAL_FIELDS:
+            det[name] = np.full(n_rows, _NA, dtype=np.int8)
+        elif name in _BOOL_FIELDS:
+            det[name] = np.zeros(n_rows, dtype=bool)
+        else:
+            det[name] = np.zeros(n_rows, dtype=np.int64)
+    det["skew_before"], det["kurt_before"], det["pass_before"] = sk0, ku0, code0
+    det["na_stop"] = code0 == _NA  # passing and NA rows keep the untreated values
+    fail = np.flatnonzero(code0 == _FAIL)
+    if fail.size == 0:
+        return values, flags, det
+
+    # 2. winsorise the failing rows; each pass of the loop moves every row still failing
+    # and below winmax by one step (rows may take different directions)
+    nf = fail.size
+    xf = x[fail]
+    w = xf.copy()
+    hi, lo, n_hi, n_lo, sk, ku, code, exact = _winsorise_rows(
+        w, sk0[fail], ku0[fail], winmax, st, kt
+    )
+
+    # exact moments of the final state; a decision that disagrees with them (impossible
+    # by the bounds in _loop_skew_kurt) sends the row to the per-series code, to be safe
+    redo = np.zeros(nf, dtype=bool)
+    approx = np.flatnonzero(~exact)
+    if approx.size:
+        sk_e, ku_e = skew_kurt_type2(w[approx])
+        redo[approx[_pass_codes(sk_e, ku_e, st, kt) != code[approx]]] = True
+        sk[approx], ku[approx] = sk_e, ku_e
+    det["n_winsorised"][fail] = n_hi + n_lo
+    det["skew_after_winsorise"][fail] = sk
+    det["kurt_after_winsorise"][fail] = ku
+    det["pass_after_winsorise"][fail] = code
+    det["na_stop"][fail[(code == _NA) & ~redo]] = True  # untreated
+
+    done = np.flatnonzero(((code == _PASS) | ((code == _FAIL) & (transform is None))) & ~redo)
+    if done.size:
+        rows = fail[done]
+        values[rows] = w[done]
+        det["n_points_winhi"][rows], det["n_points_winlo"][rows] = _set_win_flags(
+            flags, rows, hi[done], lo[done], "winhi", "winlo"
+        )
+
+    # 3. transform, one row at a time (in row order, as the per-series loop would)
+    todo = np.flatnonzero(((code == _FAIL) & (transform is not None)) | redo)
+    t_idx: list[int] = []
+    t_vals = np.empty((todo.size, m))
+    t_flags: list[str] = []
+    for j in todo.tolist():
+        row = int(fail[j])
+        if redo[j]:
+            _store_series(
+                _treat_1d(x[row], winmax, st, kt, transform, combine), row, values, flags, det
+            )
+            continue
+        assert transform is not None
+        base = w[j].copy() if combine else xf[j].copy()
+        out, tflag = transform(base)
+        tv = np.asarray(out, dtype=np.float64)
+        if tv.shape != (m,):
+            raise InvalidParameterError(
+                f"The treat transform {getattr(transform, '__name__', transform)!r} returned "
+                f"values of shape {tv.shape}; expected {(m,)}."
+            )
+        t_vals[len(t_idx)] = tv
+        t_idx.append(j)
+        t_flags.append(str(tflag))
+    if not t_idx:
+        return values, flags, det
+    tj = np.array(t_idx, dtype=np.intp)
+    rows = fail[tj]
+    t_vals = t_vals[: tj.size]
+    sk_t, ku_t = skew_kurt_type2(t_vals)
+    code_t = _pass_codes(sk_t, ku_t, st, kt)
+    det["transformed"][rows] = True
+    det["skew_after_transform"][rows] = sk_t
+    det["kurt_after_transform"][rows] = ku_t
+    det["pass_after_transform"][rows] = code_t
+    det["na_stop"][rows[code_t == _NA]] = True  # untreated
+    ok = code_t != _NA
+    values[rows[ok]] = t_vals[ok]
+    tflag_arr = np.array(t_flags, dtype=object)
+    for tflag in dict.fromkeys(t_flags):
+        sel = np.flatnonzero(ok & (tflag_arr == tflag))
+        if sel.size == 0:
+            continue
+        g_rows, g_j = rows[sel], tj[sel]
+        if tflag:
+            # COINr pastes "f1+f2" at every position (NaN included)
+            flags[g_rows] = f"+{tflag}"
+            _set_win_flags(flags, g_rows, hi[g_j], lo[g_j], f"winhi+{tflag}", f"winlo+{tflag}")
+        else:
+            det["n_points_winhi"][g_rows], det["n_points_winlo"][g_rows] = _set_win_flags(
+                flags, g_rows, hi[g_j], lo[g_j], "winhi", "winlo"
+            )
+    return values, flags, det
+
+
 def treat_array(
     x: ArrayLike,
     *,
@@ -617,7 +945,12 @@ def treat_array(
     transform: str | TransformFunc | None = "log_CT",
     combine: bool = False,
 ) -> ArrayTreatment:
-    """Treat every 1-D slice of ``x`` along ``axis`` with :func:`treat_series`.
+    """Treat every 1-D slice of ``x`` along ``axis`` as :func:`treat_series` would.
+
+    The slices are treated all at once (vectorised): the moments of every slice in one
+    pass, then the winsorisation steps of all failing slices together; only the transform
+    is called slice by slice, in C order. The results are identical to looping
+    :func:`treat_series` over the slices.
 
     Parameters
     ----------
@@ -658,23 +991,16 @@ def treat_array(
     moved = np.moveaxis(arr, axes, dest)
     lead = moved.shape[: arr.ndim - k]
     core = moved.shape[arr.ndim - k :]
-    flat = moved.reshape((*lead, -1))
+    # one C-contiguous row per series: its moments are then exactly those of the 1-D series
+    rows = np.ascontiguousarray(moved.reshape((math.prod(lead), math.prod(core))))
+    values, flags, det = _treat_rows(rows, wm, st, kt, func, bool(combine))
 
-    values = np.empty(flat.shape, dtype=np.float64)
-    flags = np.empty(flat.shape, dtype=object)
-    details = _empty_details(lead)
-    for idx in np.ndindex(*lead):
-        # _treat_1d copies before writing, so passing a view of `arr` is safe.
-        res = _treat_1d(flat[idx], wm, st, kt, func, bool(combine))
-        values[idx] = res.values
-        flags[idx] = res.flags
-        for name in DETAIL_FIELDS:
-            value = getattr(res, name)
-            if name in _FLOAT_FIELDS:
-                details[name][idx] = np.nan if value is None else value
-            else:
-                details[name][idx] = value
-
+    details: dict[str, NDArray[Any]] = {}
+    for name in DETAIL_FIELDS:
+        col = det[name]
+        if name in _LOGICAL_FIELDS:
+            col = _PASS_VALUES[col + 1]
+        details[name] = col.reshape(lead)
     values_out = np.moveaxis(values.reshape((*lead, *core)), dest, axes)
     flags_out = np.moveaxis(flags.reshape((*lead, *core)), dest, axes)
     return ArrayTreatment(values_out, flags_out, details)
