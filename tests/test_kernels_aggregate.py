@@ -486,7 +486,9 @@ def test_scaling_all_weights_leaves_results_unchanged(
     pidx = np.array([0, 1, 0, 1, 1])
     base = aggregate_level(x, w, pidx, 2, method, **params)
     scaled = aggregate_level(x, scale * w, pidx, 2, method, **params)
-    np.testing.assert_allclose(scaled, base, rtol=1e-12, atol=0)
+    # MPI subtracts a penalty from the mean, so allow rounding relative to the data's scale
+    atol = 1e-12 * float(np.nanmax(np.abs(x))) if method == "mazziotta_pareto" else 0.0
+    np.testing.assert_allclose(scaled, base, rtol=1e-12, atol=atol)
 
 
 # --------------------------------------------------------------------------------------
