@@ -221,46 +221,36 @@ def aggregate(
     )  # fmt: skip
     data = _indicator_data(panel, spec)
     w_all = node_weights(spec, weights)
-    scores = data.rename(indicator="node")
-    outputs = []
-    for level in range(2, spec.max_level + 1):
-        parents = list(spec.level_codes(level))
-        if not parents:
-            continue
-        children = [c for par in parents for c in spec.children(par)]
-        parent_index = np.array(
-            [parents.index(str(spec.parent(c))) for c in children], dtype=np.intp
-        )
-        meth = methods[level]
-        x = scores.sel(node=children)
-        if meth in ("geometric", "harmonic") or (meth == "generalised" and p is not None and p < 0):
-            _check_domain(x, meth, p)
-        w = w_all.sel(node=children)
-        kwargs: dict[str, Any] = dict(method_params)
-        if meth == "generalised":
-            kwargs["p"] = p
-        out = xr.apply_ufunc(
-            _level_kernel,
-            single_chunk(x.rename(node="child"), ("unit", "child")),
-            w.rename(node="child"),
-            input_core_dims=[["unit", "child"], ["child"]],
-            output_core_dims=[["unit", "parent"]],
-            exclude_dims={"child"},
-            kwargs={
-                "parent_index": parent_index,
-                "n_parents": len(parents),
-                "method": meth,
-                "dat_thresh": dat_thresh,
-                **kwargs,
-            },
+    plan = _tree_plan(spec, methods, p, method_params)
+    aggs = [code for lvl in plan for code in lvl.parents]
+    kwargs = {"plan": plan, "dat_thresh": dat_thresh, "units": data["unit"].values}
+    x = data.transpose(..., "unit", "indicator")
+    w = w_all.rename(node="_wnode").transpose(..., "_wnode")
+    if x.chunks is None and w.chunks is None and set(w.dims) <= {"_wnode"}:
+        lead = [(str(d), x[d].values) for d in x.dims[:-2]]
+        values = _tree_kernel(np.ascontiguousarray(x.values), w.values, lead=lead, **kwargs)
+        result = xr.DataArray(
+            values, dims=(*x.dims[:-1], "node"),
+            coords={**{k: v for k, v in x.coords.items() if "indicator" not in v.dims},
+                    "node": aggs},
+        )  # fmt: skip
+    else:
+        result = xr.apply_ufunc(
+            _tree_kernel,
+            single_chunk(x, ("unit", "indicator")),
+            w,
+            input_core_dims=[["unit", "indicator"], ["_wnode"]],
+            output_core_dims=[["unit", "node"]],
+            kwargs=kwargs,
             dask="parallelized",
             output_dtypes=[np.float64],
-            dask_gufunc_kwargs={"output_sizes": {"parent": len(parents)}},
-        )
-        out = out.rename(parent="node").assign_coords(node=parents)
-        outputs.append(out)
-        scores = xr.concat([scores, out], dim="node", coords="minimal", compat="override")
-    result = xr.concat(outputs, dim="node", coords="minimal", compat="override")
+            dask_gufunc_kwargs={"output_sizes": {"node": len(aggs)}},
+        ).assign_coords(node=aggs)
+        lost = {
+            k: v for k, v in x.coords.items()
+            if k not in result.coords and set(v.dims) <= set(result.dims)
+        }  # fmt: skip
+        result = result.assign_coords(lost)
     if include_indicators:
         result = xr.concat(
             [data.rename(indicator="node"), result], dim="node", coords="minimal", compat="override"
@@ -272,18 +262,122 @@ def aggregate(
     return with_history(result, panel, call)
 
 
-def _level_kernel(
+class _Level:
+    """One aggregation level: which nodes feed which parents, and how."""
+
+    def __init__(
+        self,
+        parents: list[str],
+        children: list[str],
+        child_pos: np.ndarray,
+        weight_pos: np.ndarray,
+        parent_index: np.ndarray,
+        method: str,
+        params: dict[str, Any],
+        start: int,
+    ) -> None:
+        self.parents = parents
+        self.start = start  # first column of this level's parents among the aggregates
+        self.children = children
+        self.child_pos = child_pos  # positions in [indicators..., aggregates...]
+        self.weight_pos = weight_pos  # positions in spec.codes (the weights' order)
+        self.parent_index = parent_index
+        self.method = method
+        self.params = params
+        self.check_domain = method in ("geometric", "harmonic") or (
+            method == "generalised" and params.get("p", 1.0) < 0
+        )
+
+
+def _tree_plan(
+    spec: IndexSpec, methods: Mapping[int, str], p: float | None, method_params: Mapping[str, Any]
+) -> list[_Level]:
+    codes = list(spec.codes)
+    position = {c: i for i, c in enumerate(spec.indicators)}
+    plan = []
+    for level in range(2, spec.max_level + 1):
+        parents = list(spec.level_codes(level))
+        if not parents:
+            continue
+        children = [c for par in parents for c in spec.children(par)]
+        meth = methods[level]
+        params = dict(method_params)
+        if meth == "generalised":
+            params["p"] = p
+        plan.append(
+            _Level(
+                parents,
+                children,
+                np.array([position[c] for c in children], dtype=np.intp),
+                np.array([codes.index(c) for c in children], dtype=np.intp),
+                np.array([parents.index(str(spec.parent(c))) for c in children], dtype=np.intp),
+                meth,
+                params,
+                len(position) - len(spec.indicators),
+            )
+        )
+        for par in parents:
+            position[par] = len(position)
+    return plan
+
+
+def _tree_kernel(
     x: np.ndarray,
     w: np.ndarray,
     *,
-    parent_index: np.ndarray,
-    n_parents: int,
-    method: str,
+    plan: list[_Level],
     dat_thresh: float | None,
-    **params: Any,
+    units: np.ndarray,
+    lead: list[tuple[str, np.ndarray]] | None = None,
 ) -> np.ndarray:
-    return _ak.aggregate_level(
-        x, w, parent_index, n_parents, method, dat_thresh=dat_thresh, **params
+    """Every level of the tree in one NumPy pass.
+
+    ``x`` is (..., unit, indicator), ``w`` (..., node) in ``spec.codes`` order; returns
+    (..., unit, aggregate). Indicators are not broadcast against the weights' leading
+    dims, so the arithmetic mean over weight draws stays one GEMM per level.
+    """
+    n_ind = x.shape[-1]
+    shape = np.broadcast_shapes(x.shape[:-2], w.shape[:-1])
+    n_agg = sum(len(lvl.parents) for lvl in plan)
+    aggs = np.empty((*shape, x.shape[-2], n_agg))
+    for lvl in plan:
+        from_ind = lvl.child_pos < n_ind
+        if from_ind.all():
+            kids = x[..., lvl.child_pos]
+        elif not from_ind.any():
+            kids = aggs[..., lvl.child_pos - n_ind]
+        else:
+            full = (*shape, x.shape[-2], len(lvl.child_pos))
+            kids = np.empty(full)
+            kids[..., from_ind] = x[..., lvl.child_pos[from_ind]]
+            kids[..., ~from_ind] = aggs[..., lvl.child_pos[~from_ind] - n_ind]
+        if lvl.check_domain:
+            _raise_on_domain(kids, lvl, units, lead)
+        aggs[..., lvl.start : lvl.start + len(lvl.parents)] = _ak.aggregate_level(
+            kids, w[..., lvl.weight_pos], lvl.parent_index, len(lvl.parents), lvl.method,
+            dat_thresh=dat_thresh, **lvl.params,
+        )  # fmt: skip
+    return aggs
+
+
+def _raise_on_domain(
+    kids: np.ndarray, lvl: _Level, units: np.ndarray, lead: list[tuple[str, np.ndarray]] | None
+) -> None:
+    bad = _ak.domain_violations(kids, lvl.method, p=lvl.params.get("p"))
+    if not bad.any():
+        return
+    cells = []
+    for idx in np.argwhere(bad)[:5]:
+        cell: dict[str, Any] = {"unit": _label(units[idx[-2]])}
+        if lead is not None and len(lead) == len(idx) - 2:
+            cell.update({d: _label(v[i]) for (d, v), i in zip(lead, idx[:-2], strict=True)})
+        cell["node"] = lvl.children[idx[-1]]
+        cells.append(cell)
+    rule = {"geometric": "> 0", "harmonic": "≠ 0", "generalised": "> 0 when p < 0"}[lvl.method]
+    raise DataError(
+        f"aggregate method {lvl.method!r} needs values {rule}; offending values at {cells} "
+        "(node = indicator or aggregate). Normalise onto a positive scale first, e.g. "
+        "minmax with lower=1, upper=100."
     )
 
 
@@ -361,20 +455,5 @@ def _indicator_data(panel: xr.DataArray, spec: IndexSpec) -> xr.DataArray:
     return panel.sel(indicator=list(spec.indicators))
 
 
-def _check_domain(x: xr.DataArray, method: str, p: float | None) -> None:
-    if x.chunks is not None:
-        return
-    bad = _ak.domain_violations(x.values, method, p=p)
-    if not bad.any():
-        return
-    cells = []
-    for idx in zip(*np.nonzero(bad), strict=False):
-        cells.append({str(d): x[d].values[i].item() for d, i in zip(x.dims, idx, strict=False)})
-        if len(cells) >= 5:
-            break
-    rule = {"geometric": "> 0", "harmonic": "≠ 0", "generalised": "> 0 when p < 0"}[method]
-    raise DataError(
-        f"aggregate method {method!r} needs values {rule}; offending values at {cells} "
-        f"(node = indicator or aggregate). Normalise onto a positive scale first, e.g. "
-        "minmax with lower=1, upper=100."
-    )
+def _label(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value

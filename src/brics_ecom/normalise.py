@@ -202,10 +202,11 @@ def _directions(
 def _check_all_missing(panel: xr.DataArray, dim: str) -> None:
     if panel.chunks is not None:
         return
-    other = [d for d in panel.dims if d != "indicator"]
-    empty = panel.isnull().all(other)
-    if bool(empty.any()):
-        codes = [str(c) for c in panel["indicator"].values[empty.values]]
+    axis = panel.get_axis_num("indicator")
+    other = tuple(i for i in range(panel.ndim) if i != axis)
+    empty = np.isnan(panel.values).all(axis=other)
+    if empty.any():
+        codes = [str(c) for c in panel["indicator"].values[empty]]
         raise DataError(
             f"Indicators {codes} have no data at all; remove them (and from the specification) "
             "before normalising."
@@ -257,6 +258,17 @@ def _plan(
     return groups
 
 
+def _with_direction(kernel: Any) -> Any:
+    """Wrap a kernel so that it multiplies by the direction first (COINr's convention)."""
+
+    def run(x: np.ndarray, *, direction: np.ndarray, **kwargs: Any) -> np.ndarray:
+        if kwargs.get("ref") is not None:
+            kwargs["ref"] = kwargs["ref"] * direction
+        return np.asarray(kernel(x * direction, **kwargs))
+
+    return run
+
+
 def _normalise_one(
     panel: xr.DataArray,
     method: str,
@@ -270,36 +282,38 @@ def _normalise_one(
     kernel = get_method("normalise", method)
     codes = [str(v) for v in panel["indicator"].values]
     params = _resolve_params(method, dict(params), codes, spec, dirs)
-    x = panel * dirs
     if method == "dist2ref":
         unit = params.pop("reference_unit")
         if unit not in panel[dim].values.tolist():
             raise InvalidParameterError(
                 f"The 'reference_unit' of dist2ref must be a {dim} of the panel; got {unit!r}."
             )
-        params["ref_value"] = x.sel({dim: unit}, drop=True)
         if reference != "per_time":
             raise InvalidParameterError(
                 "dist2ref compares each year with the reference unit's value of that year; "
                 "use reference='per_time'."
             )
+        params["ref_value"] = panel.sel({dim: unit}, drop=True) * dirs
     core: tuple[str, ...] = (dim,)
     arrays: dict[str, xr.DataArray] = {}
     array_core: dict[str, tuple[str, ...]] = {}
     axis: int | tuple[int, ...] = -1
+    source = panel
     if reference == "pooled":
         core = ("time", dim)
         axis = (-2, -1)
     elif reference == "base_time":
-        ref = x.sel(time=base_time, drop=True).rename({dim: "_ref_" + dim})
-        arrays["ref"] = ref
+        source = panel.sel(time=base_time, drop=True)
+        arrays["ref"] = source.rename({dim: "_ref_" + dim})
         array_core["ref"] = ("_ref_" + dim,)
-    kernel_params = {k: v for k, v in params.items()}
+    kernel_params = dict(params)
     kernel_params["axis"] = axis
+    kernel_params["direction"] = dirs
     out = apply_kernel(
-        kernel, x, core=core, arrays=arrays, array_core=array_core, params=kernel_params
-    )
-    _check_degenerate(x, method, dim, core, axis, arrays, array_core)
+        _with_direction(kernel), panel, core=core, arrays=arrays, array_core=array_core,
+        params=kernel_params,
+    )  # fmt: skip
+    _check_degenerate(source, method, core if reference != "base_time" else (dim,))
     return out
 
 
@@ -381,42 +395,21 @@ def _as_da(value: Any, codes: list[str]) -> xr.DataArray:
     )
 
 
-def _check_degenerate(
-    x: xr.DataArray,
-    method: str,
-    dim: str,
-    core: tuple[str, ...],
-    axis: int | tuple[int, ...],
-    arrays: Mapping[str, xr.DataArray],
-    array_core: Mapping[str, tuple[str, ...]],
-) -> None:
-    if method not in ("minmax", "dist2max", "zscore") or x.chunks is not None:
+def _check_degenerate(source: xr.DataArray, method: str, core: tuple[str, ...]) -> None:
+    """Warn (zero range) or raise (zero sd) naming the indicator-years at fault."""
+    if method not in ("minmax", "dist2max", "zscore") or source.chunks is not None:
         return
-    ref = arrays.get("ref")
-    src = ref if ref is not None else x
-    src_core = array_core.get("ref", core) if ref is not None else core
-    n_core = len(src_core)
-
-    def flags(a: np.ndarray) -> np.ndarray:
-        out = _nk.degenerate_slices(a, method, axis=axis)  # keepdims: core axes of length 1
-        return out.reshape(out.shape[: out.ndim - n_core])
-
-    mask = xr.apply_ufunc(
-        flags,
-        src,
-        input_core_dims=[list(src_core)],
-    )
-    # all-NaN slices are not degenerate here: they stay NaN without fuss
-    has_data = src.notnull().any(list(src_core))
-    mask = mask & has_data
-    if not bool(mask.any()):
+    lead = [d for d in source.dims if d not in core]
+    values = source.transpose(*lead, *core).values
+    axes = tuple(range(len(lead), values.ndim))
+    mask = _nk.degenerate_slices(values, method, axis=axes)  # directions do not matter
+    mask = mask.reshape(mask.shape[: len(lead)]) & ~np.isnan(values).all(axis=axes)
+    if not mask.any():
         return
-    cells = mask.to_series()
-    cells = cells[cells]
     where = [
-        dict(zip(cells.index.names, i if isinstance(i, tuple) else (i,), strict=False))
-        for i in cells.index[:10]
-    ]
+        {d: source[d].values[i].item() for d, i in zip(lead, idx, strict=True)}
+        for idx in zip(*np.nonzero(mask), strict=True)
+    ][:10]
     if method == "zscore":
         raise DataError(
             f"zscore: zero variance for {where}; the z-score is undefined. Drop these "
@@ -425,7 +418,7 @@ def _check_degenerate(
     warnings.warn(
         f"{method}: zero range for {where}; the normalised values are set to NaN.",
         DataWarning,
-        stacklevel=3,
+        stacklevel=4,
     )
 
 
