@@ -152,29 +152,62 @@ def denominate(
                 "(denominators.sel(time=...)) first."
             )
         dens = dens.squeeze("time", drop=True)
-    if dens.chunks is None:
-        zero = dens == 0
-        used = panel.sel(indicator=codes).notnull()
-        hit = zero & used
-        if bool(hit.any()):
-            cells = hit.to_series()
-            where = [dict(zip(cells.index.names, i, strict=False)) for i in cells[cells].index[:5]]
-            raise DataError(
-                f"denominate: zero denominators at {where}; the ratio would be infinite. Set "
-                "them to NaN or fix the denominator data."
-            )
+    dens = dens.transpose(*[d for d in panel.dims if d in dens.dims])
     scale_da = as_param(scale, codes, name="scale")
-    ratio = xr.apply_ufunc(
-        denominate_kernel,
-        panel.sel(indicator=codes),
-        dens,
-        scale_da,
-        dask="parallelized",
-        output_dtypes=[np.float64],
-    )
-    out.loc[{"indicator": codes}] = ratio.transpose(*panel.dims)
+    if panel.chunks is None and dens.chunks is None:
+        values = _denominate_eager(panel, dens, scale_da, codes)
+        out = out.copy(data=values)
+    else:
+        full = dens.reindex(indicator=indicators, fill_value=1.0)
+        factor = (
+            scale_da.reindex(indicator=indicators, fill_value=1.0)
+            if isinstance(scale_da, xr.DataArray)
+            else xr.DataArray(
+                [scale_da if c in mapping else 1.0 for c in indicators], dims="indicator",
+                coords={"indicator": indicators},
+            )
+        )  # fmt: skip
+        ratio = xr.apply_ufunc(
+            denominate_kernel, panel, full, factor, dask="parallelized", output_dtypes=[np.float64]
+        )
+        attrs = out.attrs
+        out = ratio.transpose(*panel.dims)
+        out.attrs = attrs
+        out.name = panel.name
     out.attrs["denominated"] = mapping
     return with_history(out, panel, call)
+
+
+def _denominate_eager(
+    panel: xr.DataArray, dens: xr.DataArray, scale: Any, codes: list[str]
+) -> np.ndarray:
+    """The ratio written into a copy of the panel's values (NumPy-backed inputs)."""
+    axis = panel.get_axis_num("indicator")
+    position = {c: i for i, c in enumerate(panel["indicator"].values.tolist())}
+    idx = [position[c] for c in codes]
+    values = np.array(panel.values, dtype=np.float64, copy=True)
+    take = [slice(None)] * values.ndim
+    take[axis] = idx  # type: ignore[call-overload]
+    numerator = values[tuple(take)]
+    # denominators lack dims the panel has beyond (unit, time, indicator): broadcast
+    d = dens.values.reshape([dens.sizes.get(dim, 1) for dim in panel.dims])
+    zero = (d == 0) & ~np.isnan(numerator)
+    if zero.any():
+        where = [
+            {str(dim): panel[dim].values[i].item() if dim != "indicator" else codes[i]
+             for dim, i in zip(panel.dims, cell, strict=True)}
+            for cell in np.argwhere(zero)[:5]
+        ]  # fmt: skip
+        raise DataError(
+            f"denominate: zero denominators at {where}; the ratio would be infinite. Set "
+            "them to NaN or fix the denominator data."
+        )
+    if isinstance(scale, xr.DataArray):
+        shape = [1] * values.ndim
+        shape[axis] = len(codes)
+        scale = scale.sel(indicator=codes).values.reshape(shape)
+    values[tuple(take)] = denominate_kernel(numerator, d, scale)
+    return values
 
 
 def _check_scale(scale: float | Mapping[str, float], mapping: Mapping[str, str]) -> None:

@@ -102,20 +102,35 @@ def _deviations(
     return n, d, ax
 
 
+def _power_sums(
+    d: NDArray[np.float64], axis: Axis, orders: tuple[int, ...]
+) -> list[NDArray[np.float64]]:
+    """Sums of ``d ** k`` over ``axis`` (keepdims) for ``k`` in ``orders`` (2, 3 and/or 4).
+
+    The powers are products, ``d2 = d * d``, ``d2 * d`` and ``d2 * d2`` (``np.power`` with
+    a negative base is a slow scalar routine on some CPUs); they differ from ``d ** k`` in
+    the last bits only. ``d`` (a fresh array) is overwritten. The sums are NumPy's
+    (pairwise along a contiguous axis), so a row of a C-contiguous 2-D array gives
+    bit-for-bit the result of the same row as a 1-D array, and every function of this
+    module computes a given sum the same way.
+    """
+    sums: dict[int, NDArray[np.float64]] = {}
+    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+        d2 = d * d
+        sums[2] = d2.sum(axis=axis, keepdims=True)
+        if 3 in orders:
+            sums[3] = np.multiply(d2, d, out=d).sum(axis=axis, keepdims=True)
+        if 4 in orders:
+            sums[4] = np.multiply(d2, d2, out=d2).sum(axis=axis, keepdims=True)
+    return [sums[k] for k in orders]
+
+
 def _central_sums(
     x: ArrayLike, axis: Axis, orders: tuple[int, ...]
 ) -> tuple[NDArray[np.float64], list[NDArray[np.float64]]]:
-    """Count ``n`` and the sums of ``(x - mean) ** k`` for ``k`` in ``orders`` (keepdims).
-
-    The sums are NumPy's (pairwise along a contiguous axis), so a row of a C-contiguous
-    2-D array gives bit-for-bit the result of the same row as a 1-D array.
-    """
+    """Count ``n`` and the sums of ``(x - mean) ** k`` for ``k`` in ``orders`` (keepdims)."""
     n, d, ax = _deviations(x, axis)
-    # one reused buffer, of d's layout (C-contiguous d: same sums as fresh arrays)
-    power = np.empty_like(d) if d.flags.c_contiguous else None
-    with np.errstate(invalid="ignore", over="ignore"):
-        sums = [np.power(d, k, out=power).sum(axis=ax, keepdims=True) for k in orders]
-    return n, sums
+    return n, _power_sums(d, ax, orders)
 
 
 def _skew_from_sums(
@@ -136,6 +151,17 @@ def _kurt_from_sums(
         r = n * s4 / s2**2
         out = ((n + 1.0) * (r - 3.0) + 6.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0))
         return np.where(n >= 4, out, np.nan)
+
+
+def _skew_kurt_rows(
+    arr: NDArray[np.float64], mask: NDArray[np.bool_]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """:func:`skew_kurt_type2` over the last axis of a 2-D float64 ``arr`` (not modified)
+    whose ``mask = ~np.isnan(arr)`` is already known: the same operations, so the same bits.
+    """
+    n, d, ax = _deviations(arr, -1, mask)
+    s2, s3, s4 = _power_sums(d, ax, (2, 3, 4))
+    return _skew_from_sums(n, s2, s3)[:, 0], _kurt_from_sums(n, s2, s4)[:, 0]
 
 
 def _squeeze(a: NDArray[np.float64], axis: Axis) -> Any:

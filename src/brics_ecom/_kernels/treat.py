@@ -62,7 +62,7 @@ from numpy.typing import ArrayLike, NDArray
 from brics_ecom.errors import DataError, InvalidParameterError
 from brics_ecom.registry import available, get_method, register
 
-from .stats import _deviations, _kurt_from_sums, _skew_from_sums, skew_kurt_type2, skew_type2
+from .stats import _skew_kurt_rows, skew_kurt_type2, skew_type2
 
 __all__ = [
     "DETAIL_FIELDS",
@@ -614,28 +614,17 @@ def _empty_details(shape: tuple[int, ...]) -> dict[str, NDArray[Any]]:
 #
 # treat_array must give bit-for-bit the results of _treat_1d on every row (a test checks
 # it). This holds because (1) the moments of a row of a C-contiguous 2-D array are those
-# of the row alone (same NumPy pairwise sums, same element-wise operations), (2) the
-# winsorisation step only moves values around (max/min, no arithmetic) and (3) every
-# decision (pass, direction of the next step) is taken from the exact moments; see
-# _loop_skew_kurt for how the loop gets them cheaply. (The sign of a zero replacement
-# value, which a max/min over both 0.0 and -0.0 leaves to NumPy's order of work, is taken
-# the per-series way: see _exact_zero_replacements.)
+# of the row alone (same element-wise operations, same NumPy pairwise sums: see
+# stats._power_sums), so every decision (pass, direction of the next step) is the same;
+# (2) the winsorisation step only moves values around (max/min, no arithmetic) and (3)
+# the built-in log transforms are element-wise given the row's min, max and sign of the
+# skewness, computed with the same IEEE operations as log_ct / log_ct_plus. (The sign of
+# a zero replacement value, which a max/min over both 0.0 and -0.0 leaves to NumPy's
+# order of work, is taken the per-series way: see _exact_zero_replacements.)
 
 _NA, _FAIL, _PASS = -1, 0, 1
 #: R's logical as Python objects, indexed by ``code + 1``.
 _PASS_VALUES = np.array([None, False, True], dtype=object)
-
-# The loop's moments use d2*d and d2*d2 instead of np.power(d, 3) and np.power(d, 4): on
-# AVX-512 CPUs NumPy's SIMD pow falls back to a scalar routine for negative bases, ~100 ns
-# per element against ~1 ns for a product. The two differ by a few units in the last
-# place per term, hence by at most ~(2 log2(n) + 40) * eps * sum|d|^k per sum; with
-# sum|d|^3 <= s2^1.5 and sum d^4 <= s2^2 the skewness moves by less than
-# ~3 sqrt(n) (2 log2(n) + 40) eps and the kurtosis by less than ~8 n (2 log2(n) + 40) eps.
-# The tolerances below are > 1000x those bounds; rows closer than that to a decision
-# boundary (or with extreme magnitudes, where over/underflow could differ) get the exact
-# moments.
-_TOL = 1e-10
-_TINY, _HUGE = 1e-140, 1e140  # bounds on max d**2 within which no term over/underflows
 
 
 def _pass_codes(
@@ -646,45 +635,6 @@ def _pass_codes(
         either = (np.abs(sk) < skew_thresh) | (ku < kurt_thresh)  # False for NaN
     na = np.isnan(sk) | np.isnan(ku)
     return np.where(either, _PASS, np.where(na, _NA, _FAIL)).astype(np.int8)
-
-
-def _loop_skew_kurt(
-    w: NDArray[np.float64], valid: NDArray[np.bool_], skew_thresh: float, kurt_thresh: float
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
-    """Moments of the rows of ``w`` (``valid = ~np.isnan(w)``) for the loop's decisions.
-
-    Returns ``(skew, kurt, exact)``: where ``exact`` is False the values are approximate
-    (cheap products instead of ``np.power``) but provably give the same pass/fail and the
-    same sign of the skewness as the exact ones; elsewhere they are the exact moments.
-    """
-    n, d, _ = _deviations(w, -1, valid)  # d: a fresh array, the exact sums' deviations
-    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
-        d2 = np.power(d, 2)  # as in the exact sums
-        s2 = d2.sum(axis=-1, keepdims=True)
-        top = d2.max(axis=-1)
-        s3 = np.multiply(d2, d, out=d).sum(axis=-1, keepdims=True)
-        s4 = np.multiply(d2, d2, out=d).sum(axis=-1, keepdims=True)
-    sk = _skew_from_sums(n, s2, s3)[:, 0]
-    ku = _kurt_from_sums(n, s2, s4)[:, 0]
-    nn = n[:, 0]
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        scale = _TOL * (1.0 + np.log2(np.maximum(nn, 1.0)))
-        abs_sk = np.abs(sk)
-        tol_s = scale * np.sqrt(nn) + 1e-12 * abs_sk
-        tol_k = scale * nn + 1e-12 * np.abs(ku)
-        sure = (
-            np.isfinite(sk)
-            & np.isfinite(ku)
-            & (top > _TINY)
-            & (top < _HUGE)
-            & (abs_sk > tol_s)  # the sign of the skewness (direction of the next step)
-            & (np.abs(abs_sk - skew_thresh) > tol_s)
-            & (np.abs(ku - kurt_thresh) > tol_k)
-        )
-    unsure = np.flatnonzero(~sure)
-    if unsure.size:
-        sk[unsure], ku[unsure] = skew_kurt_type2(w[unsure])
-    return sk, ku, ~sure
 
 
 def _exact_zero_replacements(
@@ -715,10 +665,10 @@ def _winsorise_rows(
     """The winsorisation loop of :func:`_treat_1d` on all rows of ``w`` (failing rows) at once.
 
     Each pass moves every row that still fails and is below ``winmax`` by one step, up or
-    down by the sign of its skewness. ``w`` is winsorised in place; ``sk``/``ku`` are the
-    rows' (exact) moments. Returns ``(hi, lo, n_hi, n_lo, sk, ku, code, exact)``: the last
-    blocks and their sizes, the final moments and check, and whether the moments are exact
-    (else they are :func:`_loop_skew_kurt`'s, which take the same decisions).
+    down by the sign of its skewness, then recomputes the moments of those rows only.
+    ``w`` is winsorised in place; ``sk``/``ku`` are the rows' moments. Returns
+    ``(hi, lo, n_hi, n_lo, sk, ku, code)``: the last blocks and their sizes, the final
+    moments and the final check.
     """
     nf, m = w.shape
     hi = np.zeros((nf, m), dtype=bool)
@@ -727,23 +677,22 @@ def _winsorise_rows(
     n_lo = np.zeros(nf, dtype=np.int64)
     sk, ku = sk.copy(), ku.copy()
     code = np.full(nf, _FAIL, dtype=np.int8)
-    exact = np.ones(nf, dtype=bool)
     if nf == 0 or (winmax is not None and winmax <= 0):
-        return hi, lo, n_hi, n_lo, sk, ku, code, exact
+        return hi, lo, n_hi, n_lo, sk, ku, code
 
     # compact state of the rows still in the loop, written back when a row leaves it
     act = np.arange(nf)
     wa, va = w.copy(), ~np.isnan(w)
     ha, la = hi.copy(), lo.copy()
     nha, nla = n_hi.copy(), n_lo.copy()
-    ska, kua = sk.copy(), ku.copy()
+    ska = sk.copy()
     while True:
         # One step. Rows going down are negated (exact) so that every row takes a max;
         # rows in the loop fail, so their skewness is not NaN and their values are finite.
         up = ska >= 0
         sign = None if up.all() else np.where(up, 1.0, -1.0)[:, None]
         y = np.where(va, wa if sign is None else wa * sign, -np.inf)
-        block = (y == y.max(axis=1, keepdims=True)) & va
+        block = y == y.max(axis=1, keepdims=True)  # (never true at a NaN: y is -inf there)
         np.copyto(y, -np.inf, where=block)
         repl = y.max(axis=1, keepdims=True)  # -inf if no other value (as in _treat_1d)
         if sign is not None:
@@ -760,7 +709,7 @@ def _winsorise_rows(
             nla = np.where(up, nla, size)
 
         # check again
-        ska, kua, exa = _loop_skew_kurt(wa, va, skew_thresh, kurt_thresh)
+        ska, kua = _skew_kurt_rows(wa, va)
         coda = _pass_codes(ska, kua, skew_thresh, kurt_thresh)
         keep = coda == _FAIL
         if winmax is not None:
@@ -771,11 +720,63 @@ def _winsorise_rows(
         rows = act[gone]
         w[rows], hi[rows], lo[rows] = wa[gone], ha[gone], la[gone]
         n_hi[rows], n_lo[rows] = nha[gone], nla[gone]
-        sk[rows], ku[rows], code[rows], exact[rows] = ska[gone], kua[gone], coda[gone], exa[gone]
+        sk[rows], ku[rows], code[rows] = ska[gone], kua[gone], coda[gone]
         if not keep.any():
-            return hi, lo, n_hi, n_lo, sk, ku, code, exact
+            return hi, lo, n_hi, n_lo, sk, ku, code
         act, wa, va, ha, la = act[keep], wa[keep], va[keep], ha[keep], la[keep]
-        nha, nla, ska, kua = nha[keep], nla[keep], ska[keep], kua[keep]
+        nha, nla, ska = nha[keep], nla[keep], ska[keep]
+
+
+def _log_rows(
+    base: NDArray[np.float64], transform: TransformFunc, sk: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.object_]] | None:
+    """The built-in ``log_CT`` / ``log_CT_plus`` on every row of ``base`` at once.
+
+    ``sk`` is the skewness of each row (``log_CT_plus`` picks its branch by its sign).
+    Returns the transformed rows and one flag per row, or ``None`` for another transform
+    (or an undefined skewness, where ``log_ct_plus`` raises), to be called row by row.
+    The operations are those of :func:`log_ct` / :func:`log_ct_plus` with the row's
+    ``min``, ``max`` and ``a = 0.01 * (max - min)`` broadcast, so the bits are the same.
+    """
+    if transform is not log_ct and transform is not log_ct_plus:
+        return None
+    if transform is log_ct_plus and np.isnan(sk).any():
+        return None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mn = np.fmin.reduce(base, axis=1, keepdims=True)  # NaN skipped; rows have values
+        mx = np.fmax.reduce(base, axis=1, keepdims=True)
+        a = 0.01 * (mx - mn)
+        pos = np.ones(base.shape[0], dtype=bool) if transform is log_ct else sk > 0
+        out = np.empty_like(base)
+        if pos.all():
+            out = np.log(base - mn + a)
+        else:
+            if pos.any():
+                out[pos] = np.log(base[pos] - mn[pos] + a[pos])
+            neg = ~pos
+            out[neg] = -np.log(mx[neg] + a[neg] - base[neg])
+    flags = np.where(pos, "log_CT", "log_CT_neg").astype(object)
+    return out, flags
+
+
+def _call_rows(
+    base: NDArray[np.float64], transform: TransformFunc
+) -> tuple[NDArray[np.float64], NDArray[np.object_]]:
+    """``transform`` called on (a copy of) each row of ``base`` in order; values and flags."""
+    n_rows, m = base.shape
+    out = np.empty((n_rows, m))
+    flags = np.empty(n_rows, dtype=object)
+    for j in range(n_rows):
+        res, tflag = transform(base[j].copy())
+        tv = np.asarray(res, dtype=np.float64)
+        if tv.shape != (m,):
+            raise InvalidParameterError(
+                f"The treat transform {getattr(transform, '__name__', transform)!r} returned "
+                f"values of shape {tv.shape}; expected {(m,)}."
+            )
+        out[j] = tv
+        flags[j] = str(tflag)
+    return out, flags
 
 
 def _set_win_flags(
@@ -795,24 +796,19 @@ def _set_win_flags(
     return np.count_nonzero(hi, axis=1), np.count_nonzero(lo, axis=1)
 
 
-def _store_series(
-    res: SeriesTreatment,
-    row: int,
-    values: NDArray[np.float64],
-    flags: NDArray[np.object_],
-    det: dict[str, NDArray[Any]],
-) -> None:
-    """Write one :class:`SeriesTreatment` into row ``row`` of the vectorised outputs."""
-    values[row] = res.values
-    flags[row] = res.flags
+def _empty_codes(n_rows: int) -> dict[str, NDArray[Any]]:
+    """Detail arrays of ``n_rows`` untreated rows (logicals as int8 codes, NA)."""
+    det: dict[str, NDArray[Any]] = {}
     for name in DETAIL_FIELDS:
-        value = getattr(res, name)
         if name in _FLOAT_FIELDS:
-            det[name][row] = np.nan if value is None else value
+            det[name] = np.full(n_rows, np.nan)
         elif name in _LOGICAL_FIELDS:
-            det[name][row] = _NA if value is None else int(value)
+            det[name] = np.full(n_rows, _NA, dtype=np.int8)
+        elif name in _BOOL_FIELDS:
+            det[name] = np.zeros(n_rows, dtype=bool)
         else:
-            det[name][row] = value
+            det[name] = np.zeros(n_rows, dtype=np.int64)
+    return det
 
 
 def _treat_rows(
@@ -828,110 +824,72 @@ def _treat_rows(
     st, kt = skew_thresh, kurt_thresh
     values = x.copy()
     flags = np.empty((n_rows, m), dtype=object)
-    flags[...] = ""  # (much faster than np.full for object arrays)
+    # flag of every position of a row before its winsorised blocks are marked; rows are
+    # filled per group at the end ("" for most, "+<flag>" for transformed ones)
+    row_flag = np.full(n_rows, "", dtype=object)
 
     # 1. first check, all rows at once
-    sk0, ku0 = skew_kurt_type2(x)
+    sk0, ku0 = _skew_kurt_rows(x, ~np.isnan(x))
     code0 = _pass_codes(sk0, ku0, st, kt)
-    det: dict[str, NDArray[Any]] = {}
-    for name in DETAIL_FIELDS:
-        if name in _FLOAT_FIELDS:
-            det[name] = np.full(n_rows, np.nan)
-        elif name in _LOGICAL_FIELDS:
-            det[name] = np.full(n_rows, _NA, dtype=np.int8)
-        elif name in _BOOL_FIELDS:
-            det[name] = np.zeros(n_rows, dtype=bool)
-        else:
-            det[name] = np.zeros(n_rows, dtype=np.int64)
+    det = _empty_codes(n_rows)
     det["skew_before"], det["kurt_before"], det["pass_before"] = sk0, ku0, code0
     det["na_stop"] = code0 == _NA  # passing and NA rows keep the untreated values
     fail = np.flatnonzero(code0 == _FAIL)
-    if fail.size == 0:
-        return values, flags, det
+    win_groups: list[tuple[NDArray[np.intp], NDArray[np.intp], str]] = []
 
-    # 2. winsorise the failing rows; each pass of the loop moves every row still failing
-    # and below winmax by one step (rows may take different directions)
-    nf = fail.size
-    xf = x[fail]
-    w = xf.copy()
-    hi, lo, n_hi, n_lo, sk, ku, code, exact = _winsorise_rows(
-        w, sk0[fail], ku0[fail], winmax, st, kt
-    )
+    if fail.size:
+        # 2. winsorise the failing rows; each pass of the loop moves every row still
+        # failing and below winmax by one step (rows may take different directions)
+        xf = x[fail]
+        w = xf.copy()
+        hi, lo, n_hi, n_lo, sk, ku, code = _winsorise_rows(w, sk0[fail], ku0[fail], winmax, st, kt)
+        det["n_winsorised"][fail] = n_hi + n_lo
+        det["skew_after_winsorise"][fail] = sk
+        det["kurt_after_winsorise"][fail] = ku
+        det["pass_after_winsorise"][fail] = code
+        det["na_stop"][fail[code == _NA]] = True  # untreated
 
-    # exact moments of the final state; a decision that disagrees with them (impossible
-    # by the bounds in _loop_skew_kurt) sends the row to the per-series code, to be safe
-    redo = np.zeros(nf, dtype=bool)
-    approx = np.flatnonzero(~exact)
-    if approx.size:
-        sk_e, ku_e = skew_kurt_type2(w[approx])
-        redo[approx[_pass_codes(sk_e, ku_e, st, kt) != code[approx]]] = True
-        sk[approx], ku[approx] = sk_e, ku_e
-    det["n_winsorised"][fail] = n_hi + n_lo
-    det["skew_after_winsorise"][fail] = sk
-    det["kurt_after_winsorise"][fail] = ku
-    det["pass_after_winsorise"][fail] = code
-    det["na_stop"][fail[(code == _NA) & ~redo]] = True  # untreated
+        tf = code == _FAIL
+        done = np.flatnonzero((code == _PASS) | (tf & (transform is None)))
+        if done.size:
+            values[fail[done]] = w[done]
+            win_groups.append((fail[done], done, ""))
 
-    done = np.flatnonzero(((code == _PASS) | ((code == _FAIL) & (transform is None))) & ~redo)
-    if done.size:
-        rows = fail[done]
-        values[rows] = w[done]
-        det["n_points_winhi"][rows], det["n_points_winlo"][rows] = _set_win_flags(
-            flags, rows, hi[done], lo[done], "winhi", "winlo"
-        )
+        # 3. transform the original (or winsorised) values of the rows still failing
+        tj = np.flatnonzero(tf) if transform is not None else np.empty(0, dtype=np.intp)
+        if tj.size:
+            assert transform is not None
+            base = w[tj] if combine else xf[tj]
+            logged = _log_rows(base, transform, sk[tj] if combine else sk0[fail[tj]])
+            t_vals, t_flags = _call_rows(base, transform) if logged is None else logged
+            rows = fail[tj]
+            sk_t, ku_t = _skew_kurt_rows(t_vals, ~np.isnan(t_vals))
+            code_t = _pass_codes(sk_t, ku_t, st, kt)
+            det["transformed"][rows] = True
+            det["skew_after_transform"][rows] = sk_t
+            det["kurt_after_transform"][rows] = ku_t
+            det["pass_after_transform"][rows] = code_t
+            det["na_stop"][rows[code_t == _NA]] = True  # untreated
+            ok = code_t != _NA
+            values[rows[ok]] = t_vals[ok]
+            for tflag in dict.fromkeys(t_flags[ok].tolist()):
+                sel = np.flatnonzero(ok & (t_flags == tflag))
+                # COINr pastes "f1+f2" at every position (NaN included) if f2's flag is set
+                row_flag[rows[sel]] = f"+{tflag}" if tflag else ""
+                win_groups.append((rows[sel], tj[sel], tflag))
 
-    # 3. transform, one row at a time (in row order, as the per-series loop would)
-    todo = np.flatnonzero(((code == _FAIL) & (transform is not None)) | redo)
-    t_idx: list[int] = []
-    t_vals = np.empty((todo.size, m))
-    t_flags: list[str] = []
-    for j in todo.tolist():
-        row = int(fail[j])
-        if redo[j]:
-            _store_series(
-                _treat_1d(x[row], winmax, st, kt, transform, combine), row, values, flags, det
-            )
-            continue
-        assert transform is not None
-        base = w[j].copy() if combine else xf[j].copy()
-        out, tflag = transform(base)
-        tv = np.asarray(out, dtype=np.float64)
-        if tv.shape != (m,):
-            raise InvalidParameterError(
-                f"The treat transform {getattr(transform, '__name__', transform)!r} returned "
-                f"values of shape {tv.shape}; expected {(m,)}."
-            )
-        t_vals[len(t_idx)] = tv
-        t_idx.append(j)
-        t_flags.append(str(tflag))
-    if not t_idx:
-        return values, flags, det
-    tj = np.array(t_idx, dtype=np.intp)
-    rows = fail[tj]
-    t_vals = t_vals[: tj.size]
-    sk_t, ku_t = skew_kurt_type2(t_vals)
-    code_t = _pass_codes(sk_t, ku_t, st, kt)
-    det["transformed"][rows] = True
-    det["skew_after_transform"][rows] = sk_t
-    det["kurt_after_transform"][rows] = ku_t
-    det["pass_after_transform"][rows] = code_t
-    det["na_stop"][rows[code_t == _NA]] = True  # untreated
-    ok = code_t != _NA
-    values[rows[ok]] = t_vals[ok]
-    tflag_arr = np.array(t_flags, dtype=object)
-    for tflag in dict.fromkeys(t_flags):
-        sel = np.flatnonzero(ok & (tflag_arr == tflag))
-        if sel.size == 0:
-            continue
-        g_rows, g_j = rows[sel], tj[sel]
-        if tflag:
-            # COINr pastes "f1+f2" at every position (NaN included)
-            flags[g_rows] = f"+{tflag}"
-            _set_win_flags(flags, g_rows, hi[g_j], lo[g_j], f"winhi+{tflag}", f"winlo+{tflag}")
-        else:
-            det["n_points_winhi"][g_rows], det["n_points_winlo"][g_rows] = _set_win_flags(
-                flags, g_rows, hi[g_j], lo[g_j], "winhi", "winlo"
-            )
+    # 4. flags: the row-wide flag, then the winsorised blocks on top
+    groups = dict.fromkeys(row_flag.tolist())
+    if len(groups) == 1:
+        flags[...] = next(iter(groups))
+    else:
+        for rf in groups:
+            flags[row_flag == rf] = rf
+    for rows, j, tflag in win_groups:
+        suffix = f"+{tflag}" if tflag else ""
+        counts = _set_win_flags(flags, rows, hi[j], lo[j], f"winhi{suffix}", f"winlo{suffix}")
+        if not tflag:  # only plain "winhi"/"winlo" flags are counted
+            det["n_points_winhi"][rows], det["n_points_winlo"][rows] = counts
     return values, flags, det
 
 
