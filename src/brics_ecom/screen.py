@@ -154,31 +154,30 @@ def screen(
     included = (included | forced_in) & ~forced_out
 
     dims = [d for d in x.dims if d != "indicator"]
-    coords = {d: x[d].values for d in dims}
     table = {
         "N_missing": n_miss, "N_zero": n_zero, "N_miss_or_zero": n_miss + n_zero,
         "Dat_Avail": dat_avail, "Non_Zero": non_zero, "LowData": low_data,
         "LowNonZero": low_nz, "LowDatOrZeroFlag": low_data | low_nz, "Included": included,
     }  # fmt: skip
-    ds = xr.Dataset({k: (dims, v) for k, v in table.items()}, coords=coords)
-    report = ds.to_dataframe()
-    if "time" in report.index.names and panel.sizes.get("time", 1) == 1:
-        report = report.droplevel("time")
-    keep_da = xr.DataArray(included, dims=dims, coords=coords)
-    other = [d for d in dims if d != "unit"]
-    keep_any = keep_da.any(other) if other else keep_da
-    dropped = tuple(u for u, k in zip(units, keep_any.values, strict=True) if not k)
-    data = panel.where(keep_da)
+    report = _report_frame(x, dims, table)
+    other = tuple(i for i, d in enumerate(dims) if d != "unit")
+    keep_any = included.any(axis=other) if other else included
+    dropped = tuple(u for u, k in zip(units, keep_any, strict=True) if not k)
+    blanked = int((~included).sum() - (~keep_any).sum() * (included.size // len(units)))
+    data = panel
+    if not included.all():
+        keep_da = xr.DataArray(included, dims=dims, coords={d: x[d].values for d in dims})
+        data = panel.where(keep_da)
     if dropped:
         data = data.sel(unit=[u for u in units if u not in dropped])
         report_dropped(
             f"screen: units {list(dropped)} dropped (data availability below threshold)."
         )
-    blanked = (~keep_da & keep_any).sum().item() if other else 0
-    if blanked:
+    if other and blanked:
         report_dropped(
             f"screen: {blanked} unit-year(s) blanked for low data availability (see the report)."
         )
+    data = data.copy(deep=False)
     data.attrs = dict(panel.attrs)
     call = describe_call(
         "screen",
@@ -187,3 +186,15 @@ def screen(
     )  # fmt: skip
     data = with_history(data, panel, call)
     return Screened(data=data, report=report, dropped=dropped)
+
+
+def _report_frame(x: xr.DataArray, dims: list[str], table: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One row per unit (× time on panels), with the report's columns."""
+    keep = [d for d in dims if not (d == "time" and x.sizes[d] == 1)]
+    squeeze = tuple(i for i, d in enumerate(dims) if d not in keep)
+    if len(keep) == 1:
+        index: pd.Index = pd.Index(x[keep[0]].values, name=keep[0])
+    else:
+        index = pd.MultiIndex.from_product([x[d].values for d in keep], names=keep)
+    columns = {k: np.squeeze(v, axis=squeeze).reshape(-1) for k, v in table.items()}
+    return pd.DataFrame(columns, index=index)
