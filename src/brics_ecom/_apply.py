@@ -13,7 +13,23 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-__all__ = ["apply_kernel", "as_param", "single_chunk"]
+__all__ = ["apply_kernel", "as_param", "ordered", "single_chunk"]
+
+
+def ordered(da: xr.DataArray, *dims: Any) -> xr.DataArray:
+    """``da.transpose(*dims)``, skipped when the dims are already in that order.
+
+    ``transpose`` always builds a new object, which costs more than the arithmetic on
+    small panels; ``...`` stands for the remaining dims, as in xarray.
+    """
+    if ... in dims:
+        i = dims.index(...)
+        before, after = dims[:i], dims[i + 1 :]
+        rest = [d for d in da.dims if d not in before and d not in after]
+        target = (*before, *rest, *after)
+    else:
+        target = dims
+    return da if tuple(da.dims) == tuple(target) else da.transpose(*target)
 
 
 def single_chunk(x: xr.DataArray, dims: Sequence[str]) -> xr.DataArray:
@@ -178,9 +194,9 @@ def _apply_eager(
         av = a.transpose(*[d for d in lead if d in a_lead], *a_core).values
         shape = [x.sizes[d] if d in a_lead else 1 for d in lead] + [a.sizes[d] for d in a_core]
         kwargs[name] = np.ascontiguousarray(av).reshape(shape)
-    xt = x.transpose(*order)
+    xt = ordered(x, *order)
     out = func(np.ascontiguousarray(xt.values), **kwargs)
-    result = xt.copy(data=np.asarray(out, dtype=np.float64))
+    result = xt.copy(deep=False, data=np.asarray(out, dtype=np.float64))
     if not keep_attrs:
         result.attrs = {}
     result.name = None

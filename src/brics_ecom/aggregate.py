@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ._apply import single_chunk
+from ._apply import ordered, single_chunk
 from ._history import describe_call, with_history
 from ._kernels import aggregate as _ak
 from ._validation import check_number, report_dropped
@@ -59,8 +59,9 @@ def node_weights(
     [2.0, 1.0, 1.0]
     """
     codes = list(spec.codes)
+    spec_w = spec.weights
     base = xr.DataArray(
-        np.array([spec.weights[c] for c in codes], dtype=float),
+        np.array([spec_w[c] for c in codes], dtype=float),
         dims=("node",),
         coords={"node": codes},
     )
@@ -94,12 +95,12 @@ def node_weights(
             raise SpecError(f"Weights given for codes not in the tree: {unknown}.")
         given_w = []
         for c in codes:
-            w = weights.get(c, spec.weights[c])
+            w = weights.get(c, spec_w[c])
             try:
                 given_w.append(float(w))
             except (TypeError, ValueError):
                 raise SpecError(f"The weight of {c!r} must be a number; got {w!r}.") from None
-        out = base.copy(data=np.array(given_w))
+        out = base.copy(deep=False, data=np.array(given_w))
     else:
         raise InvalidParameterError(
             "The 'weights' parameter must be None, a {code: weight} mapping or a DataArray over "
@@ -224,15 +225,19 @@ def aggregate(
     plan = _tree_plan(spec, methods, p, method_params)
     aggs = [code for lvl in plan for code in lvl.parents]
     kwargs = {"plan": plan, "dat_thresh": dat_thresh, "units": data["unit"].values}
-    x = data.transpose(..., "unit", "indicator")
-    w = w_all.rename(node="_wnode").transpose(..., "_wnode")
+    x = ordered(data, ..., "unit", "indicator")
+    w = ordered(w_all.rename(node="_wnode"), ..., "_wnode")
     if x.chunks is None and w.chunks is None and set(w.dims) <= {"_wnode"}:
         lead = [(str(d), x[d].values) for d in x.dims[:-2]]
         values = _tree_kernel(np.ascontiguousarray(x.values), w.values, lead=lead, **kwargs)
+        nodes = aggs
+        if include_indicators:
+            values = np.concatenate([x.values, values], axis=-1)
+            nodes = [*spec.indicators, *aggs]
         result = xr.DataArray(
             values, dims=(*x.dims[:-1], "node"),
             coords={**{k: v for k, v in x.coords.items() if "indicator" not in v.dims},
-                    "node": aggs},
+                    "node": nodes},
         )  # fmt: skip
     else:
         result = xr.apply_ufunc(
@@ -251,12 +256,13 @@ def aggregate(
             if k not in result.coords and set(v.dims) <= set(result.dims)
         }  # fmt: skip
         result = result.assign_coords(lost)
-    if include_indicators:
-        result = xr.concat(
-            [data.rename(indicator="node"), result], dim="node", coords="minimal", compat="override"
-        )
+        if include_indicators:
+            result = xr.concat(
+                [data.rename(indicator="node"), result], dim="node", coords="minimal",
+                compat="override",
+            )  # fmt: skip
     order = [d for d in panel.dims if d != "indicator"]
-    result = result.transpose(*[d for d in order if d in result.dims], ..., "node")
+    result = ordered(result, *[d for d in order if d in result.dims], ..., "node")
     result.name = "score"
     result.attrs = {"aggregation": dict(methods)}
     return with_history(result, panel, call)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ._apply import as_param
+from ._apply import as_param, ordered
 from ._history import describe_call, with_history
 from ._validation import check_number
 from .errors import DataError, InvalidParameterError
@@ -109,9 +109,10 @@ def denominate(
         )
     _check_scale(scale, mapping)
     call = describe_call("denominate", {"mapping": mapping, "scale": scale})
-    out = panel.copy()
+    out = panel.copy(deep=False)
     out.attrs = {k: v for k, v in panel.attrs.items() if k != "denominators"}
     if not mapping:
+        out = out.copy(deep=False, data=panel.data.copy())  # never share the input's buffer
         out.attrs["denominated"] = {}
         return with_history(out, panel, call)
     if denominators is None:
@@ -139,24 +140,19 @@ def denominate(
         if missing_t:
             raise DataError(f"denominate: no denominator data for times {missing_t}.")
     codes = list(mapping)
-    dens = denominators.sel(denominator=[mapping[c] for c in codes]).reset_coords(drop=True)
-    dens = dens.rename(denominator="indicator").assign_coords(indicator=codes)
-    dens = dens.sel(unit=panel["unit"].values)
-    if "time" in dens.dims and "time" in panel.dims:
-        dens = dens.sel(time=panel["time"].values)
-    elif "time" in dens.dims:
-        if dens.sizes["time"] != 1:
+    if "time" in denominators.dims and "time" not in panel.dims:
+        if denominators.sizes["time"] != 1:
             raise DataError(
                 "denominate: the panel has no 'time' dim but the denominators have "
-                f"{dens.sizes['time']} times {dens['time'].values.tolist()}; select one "
-                "(denominators.sel(time=...)) first."
+                f"{denominators.sizes['time']} times {denominators['time'].values.tolist()}; "
+                "select one (denominators.sel(time=...)) first."
             )
-        dens = dens.squeeze("time", drop=True)
-    dens = dens.transpose(*[d for d in panel.dims if d in dens.dims])
+        denominators = denominators.squeeze("time", drop=True)
+    dens = _aligned_denominators(panel, denominators, [mapping[c] for c in codes], codes)
     scale_da = as_param(scale, codes, name="scale")
     if panel.chunks is None and dens.chunks is None:
         values = _denominate_eager(panel, dens, scale_da, codes)
-        out = out.copy(data=values)
+        out = out.copy(deep=False, data=values)
     else:
         full = dens.reindex(indicator=indicators, fill_value=1.0)
         factor = (
@@ -176,6 +172,31 @@ def denominate(
         out.name = panel.name
     out.attrs["denominated"] = mapping
     return with_history(out, panel, call)
+
+
+def _aligned_denominators(
+    panel: xr.DataArray, denominators: xr.DataArray, wanted: list[str], codes: list[str]
+) -> xr.DataArray:
+    """The denominator of each code in ``codes``, on the panel's units and times.
+
+    Positional indexing (``get_indexer``) instead of label selection: on small panels
+    xarray's ``sel`` costs more than the division.
+    """
+    dims = [d for d in panel.dims if d in ("unit", "time") and d in denominators.dims]
+    src = ordered(denominators, *dims, "denominator", ...)
+    if src.ndim != len(dims) + 1:
+        extra = [d for d in src.dims if d not in (*dims, "denominator")]
+        raise DataError(f"denominate: the denominators have unexpected dims {extra}.")
+    take = [src.indexes[d].get_indexer(panel.indexes[d]) for d in dims] + [
+        src.indexes["denominator"].get_indexer(wanted)
+    ]
+    if src.chunks is None:
+        values = src.data[np.ix_(*take)]
+    else:
+        values = src.isel(dict(zip([*dims, "denominator"], take, strict=True))).data
+    coords = {d: panel[d].values for d in dims}
+    coords["indicator"] = codes
+    return xr.DataArray(values, dims=(*dims, "indicator"), coords=coords)
 
 
 def _denominate_eager(

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._apply import apply_kernel
+from ._apply import apply_kernel, ordered
 from ._history import describe_call, with_history
 from ._kernels import impute as _ik
 from .errors import DataError, DataWarning, InvalidParameterError
@@ -140,7 +140,7 @@ def impute(
         kernel = get_method("impute", method)
         extra = dict(params)
         out = apply_kernel(kernel, panel, core=(dim,), params={"axis": -1, **extra})
-    out = out.transpose(*panel.dims)
+    out = ordered(out, *panel.dims)
     out.name = panel.name
     out.attrs = dict(panel.attrs)
     return with_history(out, panel, call)
@@ -250,7 +250,8 @@ def _impute_row(
         )
     ancestors = [spec.ancestor(c, level) for c in codes]
     blocks = _group_codes(np.array(ancestors, dtype=object))
-    directions = np.array([spec.directions[c] for c in codes], dtype=float)
+    spec_dirs = spec.directions
+    directions = np.array([spec_dirs[c] for c in codes], dtype=float)
     return apply_kernel(
         _ik.fill_row, panel, core=("indicator", dim),
         params={"directions": directions, "blocks": blocks, "indicator_axis": -2, "unit_axis": -1},
@@ -267,7 +268,7 @@ def _impute_em(panel: xr.DataArray, dim: str, *, max_iter: int, tol: float) -> x
     if panel.chunks is not None:
         return apply_kernel(_ik.fill_em, panel, core=(dim, "indicator"), params=params)
     order = [d for d in panel.dims if d not in (dim, "indicator")] + [dim, "indicator"]
-    work = panel.transpose(*order)
+    work = ordered(panel, *order)
     fit = _ik.em_mvn(work.values, **params)
     converged = np.asarray(fit.converged)
     if not converged.all():
@@ -286,4 +287,4 @@ def _impute_em(panel: xr.DataArray, dim: str, *, max_iter: int, tol: float) -> x
             DataWarning,
             stacklevel=3,
         )
-    return work.copy(data=fit.filled)
+    return work.copy(deep=False, data=fit.filled)

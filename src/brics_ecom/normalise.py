@@ -25,7 +25,7 @@ import numpy as np
 import xarray as xr
 
 from . import _kernels  # noqa: F401 - registers the kernels
-from ._apply import apply_kernel, as_param
+from ._apply import apply_kernel, as_param, ordered
 from ._history import describe_call, with_history
 from ._kernels import normalise as _nk
 from ._validation import check_choice
@@ -163,7 +163,7 @@ def normalise(
         if len(pieces) == 1
         else xr.concat(pieces, dim="indicator").sel(indicator=indicators)
     )
-    out = out.transpose(*panel.dims, ...)
+    out = ordered(out, *panel.dims, ...)
     out.name = panel.name
     out.attrs = {k: v for k, v in panel.attrs.items() if k != "denominators"}
     call = describe_call(

@@ -99,7 +99,7 @@ def validate(panel: xr.DataArray) -> xr.DataArray:
         if dim in panel.indexes:
             _labels_problem(panel.indexes[dim], str(dim))
     if panel.dtype == object and not _is_lazy(panel) and not _non_numeric_cells(panel):
-        panel = panel.copy(data=_object_to_float(panel.values))  # numbers and None only
+        panel = panel.copy(deep=False, data=_object_to_float(panel.values))  # numbers and None only
     real = np.issubdtype(panel.dtype, np.number) and not np.issubdtype(
         panel.dtype, np.complexfloating
     )

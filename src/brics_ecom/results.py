@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ._apply import apply_kernel, ordered
 from ._kernels.ranks import rank_descending
 from .errors import InvalidParameterError
 
@@ -55,11 +56,9 @@ def rank_scores(
             f"rank_scores: {dim!r} is not a dim of the scores {scores.dims}."
         )
     if group is None:
-        out = xr.apply_ufunc(
-            rank_descending, scores, input_core_dims=[[dim]], output_core_dims=[[dim]],
-            dask="parallelized", output_dtypes=[np.float64],
-        )  # fmt: skip
-        return out.transpose(*scores.dims)
+        out = apply_kernel(rank_descending, scores, core=(dim,), params={"axis": -1})
+        out.name = "rank"
+        return ordered(out, *scores.dims)
     if group not in scores.coords:
         raise InvalidParameterError(
             f"rank_scores: group {group!r} is not a coordinate of the scores; available: "

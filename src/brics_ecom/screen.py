@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ._apply import ordered
 from ._history import describe_call, with_history
 from ._validation import check_choice, check_number, report_dropped
 from .errors import InvalidParameterError
@@ -137,7 +138,7 @@ def screen(
     if both:
         raise InvalidParameterError(f"Units {both} are both force-included and force-excluded.")
 
-    x = panel.transpose(..., "indicator")
+    x = ordered(panel, ..., "indicator")
     n_ind = x.sizes["indicator"]
     n_miss, n_zero = availability_kernel(x.values, axis=-1)
     dat_avail = 1 - n_miss / n_ind

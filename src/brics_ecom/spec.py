@@ -28,6 +28,7 @@ import math
 import numbers
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -358,45 +359,45 @@ class IndexSpec:
         except KeyError:
             raise SpecError(f"No node with code {code!r} in the specification.") from None
 
-    @property
+    @cached_property
     def codes(self) -> tuple[str, ...]:
         """Codes of the tree nodes (indicators and aggregates), in definition order."""
         return tuple(n.code for n in self._nodes if n.kind in TREE_KINDS)
 
-    @property
+    @cached_property
     def indicators(self) -> tuple[str, ...]:
         """Codes of the indicators (level 1), in definition order."""
         return tuple(n.code for n in self._nodes if n.kind == "indicator")
 
-    @property
+    @cached_property
     def aggregates(self) -> tuple[str, ...]:
         """Codes of the aggregates, ordered by level then definition order."""
         aggs = [n for n in self._nodes if n.kind == "aggregate"]
         return tuple(n.code for n in sorted(aggs, key=lambda n: n.level or 0))
 
-    @property
+    @cached_property
     def denominators(self) -> tuple[str, ...]:
         """Codes of the denominator nodes."""
         return tuple(n.code for n in self._nodes if n.kind == "denominator")
 
-    @property
+    @cached_property
     def groups(self) -> tuple[str, ...]:
         """Codes of the group variables."""
         return tuple(n.code for n in self._nodes if n.kind == "group")
 
-    @property
+    @cached_property
     def root(self) -> str:
         """Code of the root (the index)."""
         return next(n.code for n in self._nodes if n.kind in TREE_KINDS and n.parent is None)
 
-    @property
+    @cached_property
     def max_level(self) -> int:
         """Highest level of the tree (the root's level)."""
         level = self._by_code[self.root].level
         assert level is not None
         return level
 
-    @property
+    @cached_property
     def levels(self) -> tuple[int, ...]:
         """Levels present in the tree, ascending."""
         return tuple(sorted({n.level for n in self._nodes if n.level is not None}))
@@ -451,16 +452,28 @@ class IndexSpec:
     @property
     def directions(self) -> dict[str, int]:
         """Direction of every tree node."""
+        return dict(self._directions)
+
+    @cached_property
+    def _directions(self) -> dict[str, int]:
         return {n.code: n.direction for n in self._nodes if n.kind in TREE_KINDS}
 
     @property
     def weights(self) -> dict[str, float]:
         """Weight of every tree node."""
+        return dict(self._weights)
+
+    @cached_property
+    def _weights(self) -> dict[str, float]:
         return {n.code: float(n.weight) for n in self._nodes if n.kind in TREE_KINDS}
 
     @property
     def targets(self) -> dict[str, float]:
         """Targets of the indicators that have one."""
+        return dict(self._targets)
+
+    @cached_property
+    def _targets(self) -> dict[str, float]:
         return {n.code: float(n.target) for n in self._nodes if n.target is not None}
 
     def overrides(self, step: str) -> dict[str, dict[str, Any]]:

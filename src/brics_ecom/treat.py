@@ -249,52 +249,54 @@ def _treat_eager(
     panel: xr.DataArray, plans: list[tuple[dict[str, Any], list[str]]], dim: str
 ) -> tuple[xr.DataArray, pd.DataFrame, xr.DataArray]:
     panel = panel.compute() if panel.chunks is not None else panel
-    order = [d for d in panel.dims if d != dim] + [dim]
-    work = panel.transpose(*order)
-    values = work.values.copy()
-    flags = np.full(values.shape, "", dtype=object)
-    ind_axis = order.index("indicator")
-    codes = [str(c) for c in work["indicator"].values]
+    values = np.array(panel.values, dtype=np.float64, copy=True)
+    flags = np.empty(values.shape, dtype=object)
+    flags.fill("")
+    ind_axis = panel.get_axis_num("indicator")
+    unit_axis = panel.get_axis_num(dim)
+    codes = [str(c) for c in panel["indicator"].values]
+    position = {c: i for i, c in enumerate(codes)}
+    lead_dims = [d for d in panel.dims if d != dim]  # the details' dims
+    other = [d for d in lead_dims if d != "indicator"]
+    keep = [d for d in other if panel.sizes[d] > 1]  # singleton dims leave the report index
     rows: list[pd.DataFrame] = []
-    lead_dims = order[:-1]
     for opts, members in plans:
-        idx = [codes.index(c) for c in members]
-        sub = np.take(values, idx, axis=ind_axis)
         if opts["skip"]:
             continue
-        res = _tk.treat_array(sub, axis=-1, **_kernel_opts(opts))
+        idx = [position[c] for c in members]
+        sub = np.take(values, idx, axis=ind_axis)
+        res = _tk.treat_array(sub, axis=unit_axis, **_kernel_opts(opts))
         put = [slice(None)] * values.ndim
         put[ind_axis] = idx  # type: ignore[call-overload]
         values[tuple(put)] = res.values
         flags[tuple(put)] = res.flags
-        coords = {d: work[d].values for d in lead_dims}
-        coords["indicator"] = np.array(members, dtype=object)
-        ds = xr.Dataset(
-            {name: (lead_dims, np.asarray(arr)) for name, arr in res.details.items()},
-            coords=coords,
-        )
-        rows.append(ds.to_dataframe())
-    out = work.copy(data=values).transpose(*panel.dims)
-    flag_da = work.copy(data=flags).transpose(*panel.dims)
+        # details: lead dims (other..., indicator) flattened into rows
+        src = lead_dims.index("indicator")
+        columns = {
+            name: np.moveaxis(np.asarray(arr), src, -1).reshape(-1)
+            for name, arr in res.details.items()
+        }
+        if keep:
+            levels = [panel[d].values for d in other] + [np.asarray(members, dtype=object)]
+            index: pd.Index = pd.MultiIndex.from_product(levels, names=[*other, "indicator"])
+        else:
+            index = pd.Index(members, name="indicator")
+        rows.append(pd.DataFrame(columns, index=index))
+    out = panel.copy(deep=False, data=values)
+    flag_da = panel.copy(deep=False, data=flags)
     flag_da.name = "treatment_flag"
     flag_da.attrs = {}
-    report = pd.concat(rows) if rows else pd.DataFrame(columns=list(_tk.DETAIL_FIELDS))
-    if len(rows):
-        extra = [n for n in report.index.names if n != "indicator"]
-        singletons = [n for n in extra if panel.sizes.get(n, 0) == 1]
-        if singletons:
-            report = report.droplevel(singletons)
-        if report.index.nlevels > 1:
-            report = report.reorder_levels(
-                [*[str(n) for n in report.index.names if n != "indicator"], "indicator"]
-            )
-        report = (
-            report.reindex(
-                [c for c in codes if c in report.index.get_level_values("indicator")],
-                level="indicator",
-            )
-            if report.index.nlevels > 1
-            else report.reindex([c for c in codes if c in report.index])
+    if not rows:
+        return out, pd.DataFrame(columns=list(_tk.DETAIL_FIELDS)), flag_da
+    report = pd.concat(rows) if len(rows) > 1 else rows[0]
+    drop = [d for d in other if d not in keep]
+    if keep and drop:
+        report = report.droplevel(drop)
+    if len(rows) > 1:  # back to the panel's indicator order
+        report = report.sort_index(
+            level=[*keep, "indicator"],
+            key=lambda v: v.map(position) if v.name == "indicator" else v,
+            sort_remaining=False,
         )
     return out, report, flag_da
 
