@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Mapping
 from typing import Any
@@ -222,14 +223,18 @@ def aggregate(
     )  # fmt: skip
     data = _indicator_data(panel, spec)
     w_all = node_weights(spec, weights)
-    plan = _tree_plan(spec, methods, p, method_params)
+    try:
+        plan = _cached_plan(
+            spec, tuple(sorted(methods.items())), p, tuple(sorted(method_params.items()))
+        )
+    except TypeError:  # unhashable method parameters: build the plan afresh
+        plan = _tree_plan(spec, methods, p, method_params)
     aggs = [code for lvl in plan for code in lvl.parents]
     kwargs = {"plan": plan, "dat_thresh": dat_thresh, "units": data["unit"].values}
     x = ordered(data, ..., "unit", "indicator")
-    w = ordered(w_all.rename(node="_wnode"), ..., "_wnode")
-    if x.chunks is None and w.chunks is None and set(w.dims) <= {"_wnode"}:
+    if x.chunks is None and w_all.chunks is None and w_all.dims == ("node",):
         lead = [(str(d), x[d].values) for d in x.dims[:-2]]
-        values = _tree_kernel(np.ascontiguousarray(x.values), w.values, lead=lead, **kwargs)
+        values = _tree_kernel(np.ascontiguousarray(x.values), w_all.values, lead=lead, **kwargs)
         nodes = aggs
         if include_indicators:
             values = np.concatenate([x.values, values], axis=-1)
@@ -243,7 +248,7 @@ def aggregate(
         result = xr.apply_ufunc(
             _tree_kernel,
             single_chunk(x, ("unit", "indicator")),
-            w,
+            ordered(w_all.rename(node="_wnode"), ..., "_wnode"),
             input_core_dims=[["unit", "indicator"], ["_wnode"]],
             output_core_dims=[["unit", "node"]],
             kwargs=kwargs,
@@ -293,6 +298,17 @@ class _Level:
         self.check_domain = method in ("geometric", "harmonic") or (
             method == "generalised" and params.get("p", 1.0) < 0
         )
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_plan(
+    spec: IndexSpec,
+    methods: tuple[tuple[int, str], ...],
+    p: float | None,
+    method_params: tuple[tuple[str, Any], ...],
+) -> list[_Level]:
+    """The plan of a tree, cached: specs are immutable and re-aggregated many times."""
+    return _tree_plan(spec, dict(methods), p, dict(method_params))
 
 
 def _tree_plan(
@@ -449,15 +465,19 @@ def _check_method_params(methods: set[str], params: Mapping[str, Any]) -> None:
 
 def _indicator_data(panel: xr.DataArray, spec: IndexSpec) -> xr.DataArray:
     present = [str(c) for c in panel["indicator"].values]
-    missing = [c for c in spec.indicators if c not in present]
+    have = set(present)
+    missing = [c for c in spec.indicators if c not in have]
     if missing:
         raise SpecError(
             f"Indicators {missing} are in the specification but not in the data. Add them to "
             "the panel or drop them from the spec (IndexSpec.subset)."
         )
-    extra = [c for c in present if c not in spec.indicators]
+    wanted = set(spec.indicators)
+    extra = [c for c in present if c not in wanted]
     if extra:
         report_dropped(f"aggregate: indicators {extra} are not in the specification; ignored.")
+    if tuple(present) == spec.indicators:
+        return panel
     return panel.sel(indicator=list(spec.indicators))
 
 

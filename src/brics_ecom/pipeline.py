@@ -29,6 +29,7 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 import yaml
 
@@ -68,9 +69,20 @@ def _run_impute(
     params = dict(params)
     method = params.pop("method", "mean")
     out = impute(panel, method, spec=spec, **params)
-    filled = (panel.isnull() & out.notnull()).sum([d for d in panel.dims if d != "indicator"])
-    still = out.isnull().sum([d for d in panel.dims if d != "indicator"])
-    report = {"n_imputed": filled.to_series(), "n_missing_after": still.to_series()}
+    if out.chunks is None and out.dims == panel.dims:
+        axes = tuple(i for i, d in enumerate(panel.dims) if d != "indicator")
+        before, after = np.isnan(panel.values), np.isnan(out.values)
+        index = pd.Index(panel["indicator"].values, name="indicator")
+        report = {
+            "n_imputed": pd.Series((before & ~after).sum(axis=axes), index=index),
+            "n_missing_after": pd.Series(after.sum(axis=axes), index=index),
+        }
+    else:
+        other = [d for d in panel.dims if d != "indicator"]
+        report = {
+            "n_imputed": (panel.isnull() & out.notnull()).sum(other).to_series(),
+            "n_missing_after": out.isnull().sum(other).to_series(),
+        }
     return out, report
 
 

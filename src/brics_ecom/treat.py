@@ -197,7 +197,8 @@ def treat(
                 f"valid: {[*_OPTIONS, 'skip']}."
             )
         opts.update({k: v for k, v in ov.items() if k != "skip"})
-        _check_options(opts, f"treat (indicator {code!r})")
+        if ov:
+            _check_options(opts, f"treat (indicator {code!r})")
         opts["skip"] = skip
         key = repr(sorted(opts.items(), key=str))
         plans.setdefault(key, (opts, []))[1].append(code)
