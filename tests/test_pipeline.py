@@ -172,7 +172,7 @@ def test_run_from_a_panel_treats_it_as_the_previous_output(example) -> None:
         pipe.run(treated, from_step="weights")
     short = be.Pipeline(pipe.spec, ["normalise", "aggregate"])
     no_agg = quiet_run(be.Pipeline(pipe.spec, ["normalise"]), res.data["treat"])
-    with pytest.raises(InvalidParameterError, match=r"no data for steps \['denominate'"):
+    with pytest.raises(InvalidParameterError, match=r"no data for step 'denominate'"):
         pipe.run(no_agg, from_step="impute")
     assert no_agg.scores is None and no_agg.ranks is None
     with pytest.raises(InvalidParameterError, match="no scores"):
@@ -315,3 +315,21 @@ def test_set_to_a_user_method_drops_the_old_methods_parameters() -> None:
         np.testing.assert_array_equal(out.values, (directed / 2).transpose(*out.dims).values)
     finally:
         unregister("normalise", "halve_test")
+
+
+def test_keep_limits_the_stored_panels_and_not_the_scores() -> None:
+    panel, spec = be.datasets.load_asem()
+    pipe = be.Pipeline.coinr_example(spec)
+    full = pipe.run(panel)
+    lean = pipe.run(panel, keep="none")
+    assert set(lean.data) == {"aggregate"}
+    xr.testing.assert_identical(lean.scores, full.scores)
+    some = pipe.run(panel, keep=["treat"])
+    assert set(some.data) == {"treat", "aggregate"}
+    xr.testing.assert_identical(some.data["treat"], full.data["treat"])
+    rerun = pipe.set(normalise__method="rank").run(some, from_step="normalise")
+    xr.testing.assert_identical(
+        rerun.scores, pipe.set(normalise__method="rank").run(panel).scores
+    )
+    with pytest.raises(InvalidParameterError, match="unknown steps \\['trea'\\]"):
+        pipe.run(panel, keep=["trea"])

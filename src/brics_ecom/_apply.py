@@ -7,7 +7,7 @@ length-1 axes for the core dims so that kernels see keepdims-shaped parameters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -145,7 +145,7 @@ def apply_kernel(
     return out.assign_coords(lost) if lost else out
 
 
-def _same_labels(a: xr.DataArray, b: xr.DataArray, dims: Sequence[str]) -> bool:
+def _same_labels(a: xr.DataArray, b: xr.DataArray, dims: Sequence[Hashable]) -> bool:
     for d in dims:
         ia, ib = a.indexes.get(d), b.indexes.get(d)
         if ia is None or ib is None:

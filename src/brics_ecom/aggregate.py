@@ -230,7 +230,7 @@ def aggregate(
     except TypeError:  # unhashable method parameters: build the plan afresh
         plan = _tree_plan(spec, methods, p, method_params)
     aggs = [code for lvl in plan for code in lvl.parents]
-    kwargs = {"plan": plan, "dat_thresh": dat_thresh, "units": data["unit"].values}
+    kwargs: dict[str, Any] = {"plan": plan, "dat_thresh": dat_thresh, "units": data["unit"].values}
     x = ordered(data, ..., "unit", "indicator")
     if x.chunks is None and w_all.chunks is None and w_all.dims == ("node",):
         lead = [(str(d), x[d].values) for d in x.dims[:-2]]

@@ -194,7 +194,7 @@ def _aligned_denominators(
         values = src.data[np.ix_(*take)]
     else:
         values = src.isel(dict(zip([*dims, "denominator"], take, strict=True))).data
-    coords = {d: panel[d].values for d in dims}
+    coords: dict[str, Any] = {str(d): panel[d].values for d in dims}
     coords["indicator"] = codes
     return xr.DataArray(values, dims=(*dims, "indicator"), coords=coords)
 

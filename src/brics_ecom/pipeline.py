@@ -377,7 +377,13 @@ class Pipeline:
         return Pipeline(self._spec, steps)
 
     # ------------------------------------------------------------------ running
-    def run(self, panel: xr.DataArray | Result, *, from_step: str | None = None) -> Result:
+    def run(
+        self,
+        panel: xr.DataArray | Result,
+        *,
+        from_step: str | None = None,
+        keep: str | Iterable[str] = "all",
+    ) -> Result:
         """Run the steps on ``panel`` and return a :class:`Result`.
 
         Parameters
@@ -388,6 +394,10 @@ class Pipeline:
         from_step : str, optional
             Start at this step. With a panel, the panel is taken as the output of the step
             before it; with a Result, that output is taken from the result.
+        keep : "all", "none" or iterable of str, default "all"
+            Which intermediate panels ``Result.data`` holds: every step's output (and
+            ``"raw"``), none (only the scores), or the named ones. Keeping fewer bounds the
+            memory of large runs; re-running ``from_step`` needs the step before it.
 
         Examples
         --------
@@ -400,6 +410,7 @@ class Pipeline:
         True
         """
         names = [s.name for s in self._steps]
+        kept = _kept_steps(keep, names)
         start = 0
         data: dict[str, xr.DataArray] = {}
         reports: dict[str, Any] = {}
@@ -411,16 +422,16 @@ class Pipeline:
             start = names.index(from_step)
         if isinstance(panel, Result):
             prev = panel
-            keep = ["raw", *names[:start]]
-            missing = [k for k in keep if k not in prev.data]
-            if missing:
+            earlier = ["raw", *names[:start]]
+            needed = earlier[-1]
+            if needed not in prev.data:
                 raise InvalidParameterError(
-                    f"The result passed to run has no data for steps {missing}; run from an "
-                    "earlier step."
+                    f"The result passed to run has no data for step {needed!r}, which "
+                    f"from_step={from_step!r} starts from; run it with keep including {needed!r}."
                 )
-            data = {k: prev.data[k] for k in keep}
-            reports = {k: prev.reports[k] for k in keep if k in prev.reports}
-            current = data[keep[-1]]
+            data = {k: prev.data[k] for k in earlier if k in prev.data}
+            reports = {k: prev.reports[k] for k in earlier if k in prev.reports}
+            current = data[needed]
         else:
             current = self._prepare(panel) if start == 0 else validate(panel)
             if start == 0:
@@ -431,7 +442,8 @@ class Pipeline:
         scores = None
         for s in self._steps[start:]:
             out, report = STEPS[s.name](current, self._spec, dict(s.params))
-            data[s.name] = out
+            if s.name in kept or s.name == "aggregate":
+                data[s.name] = out
             if report is not None:
                 reports[s.name] = report
             if s.name == "aggregate":
@@ -440,6 +452,7 @@ class Pipeline:
                 current = out
         if scores is None and "aggregate" in data and "aggregate" not in names[start:]:
             scores = data["aggregate"]
+        data = {k: v for k, v in data.items() if k in kept or k == "aggregate"}
         return Result(pipeline=self, data=data, reports=reports, scores=scores)
 
     def _prepare(self, panel: xr.DataArray) -> xr.DataArray:
@@ -563,6 +576,26 @@ def _restore(name: str, params: dict[str, Any]) -> dict[str, Any]:
     if name == "aggregate" and isinstance(out.get("by_level"), Mapping):
         out["by_level"] = {int(k): v for k, v in out["by_level"].items()}
     return out
+
+
+def _kept_steps(keep: str | Iterable[str], names: list[str]) -> set[str]:
+    if keep == "all":
+        return {"raw", *names}
+    if keep == "none":
+        return set()
+    if isinstance(keep, str):
+        raise InvalidParameterError(
+            f"The 'keep' parameter of run must be 'all', 'none' or a list of step names; got "
+            f"{keep!r}."
+        )
+    wanted = set(keep)
+    unknown = sorted(wanted - {"raw", *names})
+    if unknown:
+        raise InvalidParameterError(
+            f"The 'keep' parameter of run names unknown steps {unknown}; steps are "
+            f"{['raw', *names]}."
+        )
+    return wanted
 
 
 def _split_path(path: str) -> tuple[str, str]:

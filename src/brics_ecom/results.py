@@ -12,6 +12,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -88,7 +89,7 @@ class Result:
         Dims ``(unit, time, node)`` (plus e.g. ``draw``): every normalised indicator and
         every aggregate.
     ranks : xarray.DataArray
-        Ranks of ``scores`` over units: 1 = best, ties ``min``.
+        Ranks of ``scores`` over units: 1 = best, ties ``min`` (computed on first access).
     data : dict
         The panel after each step, keyed by step name (``"raw"`` is the input).
     reports : dict
@@ -112,9 +113,15 @@ class Result:
         self.data = dict(data)
         self.reports = dict(reports)
         self.scores = scores
-        self.ranks = rank_scores(scores) if scores is not None else None
-        if self.ranks is not None and scores is not None:
-            self.ranks.attrs["history"] = list(scores.attrs.get("history", []))
+
+    @cached_property
+    def ranks(self) -> xr.DataArray | None:
+        """Ranks of ``scores`` over units (1 = best, ties ``min``), computed on first use."""
+        if self.scores is None:
+            return None
+        ranks = rank_scores(self.scores)
+        ranks.attrs["history"] = list(self.scores.attrs.get("history", []))
+        return ranks
 
     def __repr__(self) -> str:
         steps = ", ".join(self.data)

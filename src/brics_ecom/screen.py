@@ -154,7 +154,7 @@ def screen(
     forced_out = np.isin(units, exc).reshape(shape)
     included = (included | forced_in) & ~forced_out
 
-    dims = [d for d in x.dims if d != "indicator"]
+    dims = [str(d) for d in x.dims if d != "indicator"]
     table = {
         "N_missing": n_miss, "N_zero": n_zero, "N_miss_or_zero": n_miss + n_zero,
         "Dat_Avail": dat_avail, "Non_Zero": non_zero, "LowData": low_data,
@@ -162,7 +162,7 @@ def screen(
     }  # fmt: skip
     report = _report_frame(x, dims, table)
     other = tuple(i for i, d in enumerate(dims) if d != "unit")
-    keep_any = included.any(axis=other) if other else included
+    keep_any = np.asarray(included.any(axis=other) if other else included)
     dropped = tuple(u for u, k in zip(units, keep_any, strict=True) if not k)
     blanked = int((~included).sum() - (~keep_any).sum() * (included.size // len(units)))
     data = panel

@@ -19,7 +19,7 @@ Examples
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import Any
 
@@ -74,7 +74,7 @@ class Treated:
         return f"Treated(data={dict(self.data.sizes)}, indicators={self.report.shape[0]})"
 
     @cached_property
-    def _full(self) -> tuple[xr.DataArray, pd.DataFrame, xr.DataArray]:
+    def _full(self) -> tuple[xr.DataArray, pd.DataFrame, Any]:
         values, report, flags = _treat_eager(self._source, self._plans, self._dim)
         return values, report, flags
 
@@ -83,10 +83,11 @@ class Treated:
         """Per-indicator treatment report (computed on first access for lazy data)."""
         return self._full[1]
 
-    @property
+    @cached_property
     def flags(self) -> xr.DataArray:
-        """Per-point treatment flags."""
-        return self._full[2]
+        """Per-point treatment flags (assembled on first access)."""
+        flags = self._full[2]
+        return flags() if callable(flags) else flags
 
 
 def treat(
@@ -248,11 +249,10 @@ def _kernel_opts(opts: Mapping[str, Any]) -> dict[str, Any]:
 
 def _treat_eager(
     panel: xr.DataArray, plans: list[tuple[dict[str, Any], list[str]]], dim: str
-) -> tuple[xr.DataArray, pd.DataFrame, xr.DataArray]:
+) -> tuple[xr.DataArray, pd.DataFrame, Callable[[], xr.DataArray]]:
     panel = panel.compute() if panel.chunks is not None else panel
     values = np.array(panel.values, dtype=np.float64, copy=True)
-    flags = np.empty(values.shape, dtype=object)
-    flags.fill("")
+    flag_parts: list[tuple[list[int], np.ndarray]] = []
     ind_axis = panel.get_axis_num("indicator")
     unit_axis = panel.get_axis_num(dim)
     codes = [str(c) for c in panel["indicator"].values]
@@ -270,7 +270,7 @@ def _treat_eager(
         put = [slice(None)] * values.ndim
         put[ind_axis] = idx  # type: ignore[call-overload]
         values[tuple(put)] = res.values
-        flags[tuple(put)] = res.flags
+        flag_parts.append((idx, res.flags))
         # details: lead dims (other..., indicator) flattened into rows
         src = lead_dims.index("indicator")
         columns = {
@@ -284,9 +284,20 @@ def _treat_eager(
             index = pd.Index(members, name="indicator")
         rows.append(pd.DataFrame(columns, index=index))
     out = panel.copy(deep=False, data=values)
-    flag_da = panel.copy(deep=False, data=flags)
-    flag_da.name = "treatment_flag"
-    flag_da.attrs = {}
+
+    def flag_da() -> xr.DataArray:
+        # object arrays of strings are costly: built only when someone asks for them
+        flags = np.empty(values.shape, dtype=object)
+        flags.fill("")
+        for idx, part in flag_parts:
+            put = [slice(None)] * values.ndim
+            put[ind_axis] = idx  # type: ignore[call-overload]
+            flags[tuple(put)] = part
+        out_flags = panel.copy(deep=False, data=flags)
+        out_flags.name = "treatment_flag"
+        out_flags.attrs = {}
+        return out_flags
+
     if not rows:
         return out, pd.DataFrame(columns=list(_tk.DETAIL_FIELDS)), flag_da
     report = pd.concat(rows) if len(rows) > 1 else rows[0]
@@ -295,7 +306,7 @@ def _treat_eager(
         report = report.droplevel(drop)
     if len(rows) > 1:  # back to the panel's indicator order
         report = report.sort_index(
-            level=[*keep, "indicator"],
+            level=[*map(str, keep), "indicator"],
             key=lambda v: v.map(position) if v.name == "indicator" else v,
             sort_remaining=False,
         )

@@ -172,7 +172,8 @@ def _moments_block(
     wherever a value is present, and the deviations are set to 0 elsewhere), so each row
     gets bit-for-bit :func:`skew_kurt_type2` of that row.
     """
-    flat = d.reshape(-1)  # (a view)
+    assert z.flags.c_contiguous and d.flags.c_contiguous  # (rows as in 1-D; flat is a view)
+    flat = d.reshape(-1)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore", under="ignore"):
         mean = z.sum(axis=1, keepdims=True) / n
         np.subtract(z, mean, out=d)
