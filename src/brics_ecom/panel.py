@@ -25,7 +25,9 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -53,6 +55,19 @@ __all__ = [
 ]
 
 DIMS = ("unit", "time", "indicator")
+
+#: Set by Pipeline.run while its steps pass validated panels to each other.
+_TRUSTED: ContextVar[bool] = ContextVar("brics_ecom_trusted_panels", default=False)
+
+
+@contextmanager
+def trusted_panels() -> Iterator[None]:
+    """Within this block, :func:`validate` accepts float64 panels without re-checking."""
+    token = _TRUSTED.set(True)
+    try:
+        yield
+    finally:
+        _TRUSTED.reset(token)
 
 
 # ---------------------------------------------------------------------- validation
@@ -83,6 +98,8 @@ def validate(panel: xr.DataArray) -> xr.DataArray:
     >>> validate(p).dtype
     dtype('float64')
     """
+    if _TRUSTED.get() and isinstance(panel, xr.DataArray) and panel.dtype == np.float64:
+        return panel  # inside Pipeline.run: the panel was validated on the way in
     if not isinstance(panel, xr.DataArray):
         raise DataError(
             f"A panel must be an xarray.DataArray with dims {DIMS}; got {type(panel).__name__}. "
@@ -113,8 +130,14 @@ def validate(panel: xr.DataArray) -> xr.DataArray:
         panel = panel.astype(np.float64)
     if not _is_lazy(panel):
         values = panel.values
-        inf = np.isinf(values)
-        if inf.any():
+        # two allocation-free reductions; the mask is built only to name the culprits
+        if (
+            values.size
+            and np.isinf(
+                [np.fmax.reduce(values, axis=None), np.fmin.reduce(values, axis=None)]
+            ).any()
+        ):
+            inf = np.isinf(values)
             raise DataError(
                 "The panel holds infinite values at "
                 f"{_cells(panel, inf)}; replace them with NaN or finite numbers."
