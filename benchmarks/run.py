@@ -20,17 +20,16 @@ normalise_vs_pandas_loop
 aggregate_draws
     ASEM aggregation with 1,000 noisy weight sets (a ``draw`` dim) in one call;
     baseline: a Python loop calling ``aggregate`` once per draw.
+
+Each capability adds its own benchmarks in a ``benchmarks/bench_<capability>.py`` module
+exposing ``BENCHMARKS = {name: func(quick) -> dict}``; they are picked up here.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import json
-import statistics
 import sys
-import time
-import tracemalloc
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -41,37 +40,15 @@ import pandas as pd
 import xarray as xr
 
 import brics_ecom as be
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import peak_memory, timeit
 from brics_ecom.datasets import make_synthetic
 from brics_ecom.errors import DataWarning
 
 COINR_REGEN_SECONDS = (
     0.17  # COINr 1.1.14 Regen() of build_example_coin(), median, this kind of machine
 )
-
-
-def timeit(func: Callable[[], Any], repeat: int, warmup: int = 1) -> float:
-    """Median wall time of ``func`` over ``repeat`` runs (after ``warmup`` runs)."""
-    for _ in range(warmup):
-        func()
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def peak_memory(func: Callable[[], Any]) -> int:
-    """Peak traced allocation (bytes) while ``func`` runs."""
-    gc.collect()
-    tracemalloc.start()
-    try:
-        func()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return peak
 
 
 def default_pipeline(spec: be.IndexSpec, group: str) -> be.Pipeline:
@@ -199,6 +176,22 @@ BENCHMARKS: dict[str, Callable[[bool], dict[str, Any]]] = {
 }
 
 
+def _load_plugins() -> None:
+    """Add the ``BENCHMARKS`` of every ``benchmarks/bench_*.py`` module (one per capability)."""
+    import importlib.util
+
+    for path in sorted(Path(__file__).parent.glob("bench_*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for name, func in getattr(module, "BENCHMARKS", {}).items():
+            BENCHMARKS[name] = func
+
+
+_load_plugins()
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
@@ -209,8 +202,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append")
+    parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     parser.add_argument("--json", type=Path, default=None, help="save the figures here")
     args = parser.parse_args(argv)
+    if args.list:
+        print("\n".join(BENCHMARKS))
+        return 0
     names = args.only or list(BENCHMARKS)
     results = {}
     for name in names:

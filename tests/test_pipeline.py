@@ -328,8 +328,6 @@ def test_keep_limits_the_stored_panels_and_not_the_scores() -> None:
     assert set(some.data) == {"treat", "aggregate"}
     xr.testing.assert_identical(some.data["treat"], full.data["treat"])
     rerun = pipe.set(normalise__method="rank").run(some, from_step="normalise")
-    xr.testing.assert_identical(
-        rerun.scores, pipe.set(normalise__method="rank").run(panel).scores
-    )
+    xr.testing.assert_identical(rerun.scores, pipe.set(normalise__method="rank").run(panel).scores)
     with pytest.raises(InvalidParameterError, match="unknown steps \\['trea'\\]"):
         pipe.run(panel, keep=["trea"])
