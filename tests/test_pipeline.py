@@ -331,3 +331,24 @@ def test_keep_limits_the_stored_panels_and_not_the_scores() -> None:
     xr.testing.assert_identical(rerun.scores, pipe.set(normalise__method="rank").run(panel).scores)
     with pytest.raises(InvalidParameterError, match="unknown steps \\['trea'\\]"):
         pipe.run(panel, keep=["trea"])
+
+
+def test_named_weight_sets_are_stored_used_and_saved() -> None:
+    panel, spec = be.datasets.load_asem()
+    pipe = be.Pipeline.coinr_example(spec).with_weights("conn_x3", {"Conn": 3.0})
+    res = pipe.set(aggregate__weights="conn_x3").run(panel)
+    scores = res.scores.sel(time=2018)
+    # the index is the weighted mean of its two sub-indices: (3 Conn + Sust) / 4
+    expected = (3 * scores.sel(node="Conn") + scores.sel(node="Sust")) / 4
+    np.testing.assert_allclose(scores.sel(node="Index"), expected, rtol=1e-13)
+    # pillars are unchanged by a weight on a sub-index
+    nominal = pipe.run(panel).scores.sel(time=2018)
+    xr.testing.assert_equal(scores.sel(node="Physical"), nominal.sel(node="Physical"))
+    # YAML round trip keeps the sets and replays the same numbers
+    again = be.Pipeline.from_yaml(pipe.set(aggregate__weights="conn_x3").to_yaml())
+    assert again.weight_sets == {"conn_x3": {"Conn": 3.0}}
+    xr.testing.assert_identical(again.run(panel).scores, res.scores)
+    with pytest.raises(InvalidParameterError, match="weight set 'nope'.*\\['conn_x3'\\]"):
+        pipe.set(aggregate__weights="nope")
+    with pytest.raises(be.errors.SpecError, match="not in the tree"):
+        pipe.with_weights("bad", {"NotACode": 1.0})

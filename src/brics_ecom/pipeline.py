@@ -35,7 +35,7 @@ import yaml
 
 from ._history import describe_call, with_history
 from ._validation import report_dropped
-from .aggregate import aggregate, method_param_names
+from .aggregate import aggregate, method_param_names, node_weights
 from .denominate import denominate
 from .errors import InvalidParameterError, SpecError
 from .impute import CROSS_SECTION_METHODS, TIME_METHODS, impute
@@ -183,6 +183,10 @@ class Pipeline:
     steps : sequence
         Each a :class:`Step`, a ``(name, params)`` pair or a bare step name. Each step kind
         appears at most once; steps run in the given order.
+    weights : mapping, optional
+        Named weight sets ``{name: {code: weight}}`` stored with the pipeline (and in its
+        YAML); the aggregate step uses one with ``("aggregate", {"weights": name})`` or
+        ``set(aggregate__weights=name)``. Codes not in a set keep the spec's weight.
 
     Examples
     --------
@@ -194,7 +198,11 @@ class Pipeline:
     """
 
     def __init__(
-        self, spec: IndexSpec, steps: Sequence[Step | tuple[str, Mapping[str, Any]] | str] = ()
+        self,
+        spec: IndexSpec,
+        steps: Sequence[Step | tuple[str, Mapping[str, Any]] | str] = (),
+        *,
+        weights: Mapping[str, Mapping[str, float]] | None = None,
     ) -> None:
         if not isinstance(spec, IndexSpec):
             raise InvalidParameterError(
@@ -219,6 +227,11 @@ class Pipeline:
             raise InvalidParameterError(f"Pipeline steps {dup} appear more than once.")
         self._spec = spec
         self._steps = tuple(parsed)
+        self._weight_sets = _check_weight_sets(spec, weights or {})
+        for step in self._steps:
+            chosen = step.params.get("weights")
+            if step.name == "aggregate" and isinstance(chosen, str):
+                self._named_weights(chosen)  # fail now, not at run time
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -269,6 +282,7 @@ class Pipeline:
             and self._spec == other._spec
             and [(s.name, dict(s.params)) for s in self._steps]
             == [(s.name, dict(s.params)) for s in other._steps]
+            and self.weight_sets == other.weight_sets
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -281,6 +295,27 @@ class Pipeline:
         raise InvalidParameterError(
             f"This pipeline has no {name!r} step; its steps are {[s.name for s in self._steps]}."
         )
+
+    @property
+    def weight_sets(self) -> dict[str, dict[str, float]]:
+        """The named weight sets stored with the pipeline (copies)."""
+        return {name: dict(ws) for name, ws in self._weight_sets.items()}
+
+    def with_weights(self, name: str, weights: Mapping[str, float]) -> Pipeline:
+        """A new pipeline storing the weight set ``name`` (replacing one of that name).
+
+        Examples
+        --------
+        >>> import brics_ecom as be
+        >>> panel, spec = be.datasets.load_asem()
+        >>> pipe = be.Pipeline.coinr_example(spec).with_weights("conn_heavy", {"Conn": 2.0})
+        >>> res = pipe.set(aggregate__weights="conn_heavy").run(panel)
+        >>> sorted(pipe.weight_sets)
+        ['conn_heavy']
+        """
+        sets = self.weight_sets
+        sets[name] = dict(weights)
+        return Pipeline(self._spec, self._steps, weights=sets)
 
     def param_paths(self) -> list[str]:
         """Every settable parameter path (``"step__param"``), including methods' defaults.
@@ -355,12 +390,16 @@ class Pipeline:
                     f"Unknown parameter path {path!r}: step {name!r} has no parameter {key!r}. "
                     f"Valid paths for this step: {paths}."
                 )
-        return Pipeline(spec, [(s.name, new[s.name]) for s in self._steps])
+        return Pipeline(
+            spec, [(s.name, new[s.name]) for s in self._steps], weights=self.weight_sets
+        )
 
     def without(self, name: str) -> Pipeline:
         """A new pipeline without step ``name``."""
         self.step(name)
-        return Pipeline(self._spec, [s for s in self._steps if s.name != name])
+        return Pipeline(
+            self._spec, [s for s in self._steps if s.name != name], weights=self.weight_sets
+        )
 
     def with_step(
         self, name: str, params: Mapping[str, Any] | None = None, *, before: str | None = None
@@ -374,7 +413,7 @@ class Pipeline:
             self.step(before)
             idx = [s.name for s in steps].index(before)
             steps.insert(idx, new)
-        return Pipeline(self._spec, steps)
+        return Pipeline(self._spec, steps, weights=self.weight_sets)
 
     # ------------------------------------------------------------------ running
     def run(
@@ -441,8 +480,11 @@ class Pipeline:
                 data[names[start - 1]] = current
         scores = None
         for s in self._steps[start:]:
+            params = dict(s.params)
+            if s.name == "aggregate" and isinstance(params.get("weights"), str):
+                params["weights"] = self._named_weights(params["weights"])
             with trusted_panels():
-                out, report = STEPS[s.name](current, self._spec, dict(s.params))
+                out, report = STEPS[s.name](current, self._spec, params)
             if s.name in kept or s.name == "aggregate":
                 data[s.name] = out
             if report is not None:
@@ -455,6 +497,15 @@ class Pipeline:
             scores = data["aggregate"]
         data = {k: v for k, v in data.items() if k in kept or k == "aggregate"}
         return Result(pipeline=self, data=data, reports=reports, scores=scores)
+
+    def _named_weights(self, name: str) -> dict[str, float]:
+        if name not in self._weight_sets:
+            raise InvalidParameterError(
+                f"The aggregate step asks for the weight set {name!r}, which this pipeline does "
+                f"not hold; its sets are {sorted(self._weight_sets)} (add one with "
+                "with_weights)."
+            )
+        return dict(self._weight_sets[name])
 
     def _prepare(self, panel: xr.DataArray) -> xr.DataArray:
         panel = validate(panel)
@@ -476,7 +527,13 @@ class Pipeline:
     # ------------------------------------------------------------------ I/O
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python form: the spec and the steps."""
-        return {"spec": self._spec.to_dict(), "steps": [s.to_dict() for s in self._steps]}
+        out: dict[str, Any] = {
+            "spec": self._spec.to_dict(),
+            "steps": [s.to_dict() for s in self._steps],
+        }
+        if self._weight_sets:
+            out["weights"] = self.weight_sets
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Pipeline:
@@ -488,7 +545,7 @@ class Pipeline:
             item = dict(item)
             name = item.pop("step")
             steps.append((name, _restore(name, item)))
-        return cls(IndexSpec.from_dict(data["spec"]), steps)
+        return cls(IndexSpec.from_dict(data["spec"]), steps, weights=data.get("weights"))
 
     def to_yaml(self, path: str | Path | None = None) -> str:
         """Dump to YAML (and write to ``path`` if given).
@@ -577,6 +634,26 @@ def _restore(name: str, params: dict[str, Any]) -> dict[str, Any]:
     if name == "aggregate" and isinstance(out.get("by_level"), Mapping):
         out["by_level"] = {int(k): v for k, v in out["by_level"].items()}
     return out
+
+
+def _check_weight_sets(
+    spec: IndexSpec, sets: Mapping[str, Mapping[str, float]]
+) -> Mapping[str, Mapping[str, float]]:
+    """Validate named weight sets against the tree (unknown codes, bad values)."""
+    if not isinstance(sets, Mapping):
+        raise InvalidParameterError(
+            f"The 'weights' parameter of Pipeline must map names to {{code: weight}} mappings; "
+            f"got {type(sets).__name__}."
+        )
+    out = {}
+    for name, ws in sets.items():
+        if not isinstance(name, str) or not isinstance(ws, Mapping):
+            raise InvalidParameterError(
+                f"Weight set {name!r} must be a name mapped to a {{code: weight}} mapping."
+            )
+        node_weights(spec, ws)  # raises naming unknown codes, NaN or negative weights
+        out[name] = MappingProxyType({str(k): float(v) for k, v in ws.items()})
+    return MappingProxyType(out)
 
 
 def _kept_steps(keep: str | Iterable[str], names: list[str]) -> set[str]:
