@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
-import yaml
 
 from ._history import describe_call, with_history
 from ._validation import report_dropped
@@ -43,7 +42,7 @@ from .normalise import METHOD_PARAMS, normalise
 from .panel import trusted_panels, validate
 from .results import Result
 from .screen import screen
-from .spec import IndexSpec
+from .spec import IndexSpec, dump_yaml, read_yaml
 from .treat import treat
 
 __all__ = ["STEPS", "Pipeline", "Step"]
@@ -558,21 +557,12 @@ class Pipeline:
         >>> be.Pipeline.from_yaml(p.to_yaml()) == p
         True
         """
-        text = yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
-        return text
+        return dump_yaml(self.to_dict(), path)
 
     @classmethod
     def from_yaml(cls, source: str | Path) -> Pipeline:
         """Load a pipeline saved with :meth:`to_yaml` (a path or a YAML string)."""
-        if isinstance(source, Path) or (
-            isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml"))
-        ):
-            text = Path(source).read_text(encoding="utf-8")
-        else:
-            text = str(source)
-        return cls.from_dict(yaml.safe_load(text))
+        return cls.from_dict(read_yaml(source, what="pipeline"))
 
 
 _STEP_PARAMS: dict[str, tuple[str, ...]] = {

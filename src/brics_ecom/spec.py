@@ -604,20 +604,12 @@ class IndexSpec:
         >>> IndexSpec.from_yaml(spec.to_yaml()) == spec
         True
         """
-        text = yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
-        return text
+        return dump_yaml(self.to_dict(), path)
 
     @classmethod
     def from_yaml(cls, source: str | Path) -> IndexSpec:
         """Load from a YAML file path or a YAML string."""
-        text = _read_text_or_path(source)
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise SpecError(f"Could not parse the YAML specification: {exc}") from exc
-        return cls.from_dict(data)
+        return cls.from_dict(read_yaml(source))
 
     _TABLE_COLUMNS = (
         "code", "name", "level", "parent", "kind", "direction", "weight", "unit", "target",
@@ -835,13 +827,30 @@ def _as_direction(value: Any, code: str) -> int:
     return int(v)
 
 
-def _read_text_or_path(source: str | Path) -> str:
+def dump_yaml(data: Mapping[str, Any], path: str | Path | None = None) -> str:
+    """YAML text of ``data`` (key order kept); also written to ``path`` if given."""
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    if path is not None:
+        Path(path).write_text(text, encoding="utf-8")
+    return text
+
+
+def read_yaml(source: str | Path, *, what: str = "specification") -> Any:
+    """Parse YAML from a path (``Path`` or a ``.yaml``/``.yml`` name) or a YAML string."""
+    text = _read_text_or_path(source, what=what)
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"Could not parse the YAML {what}: {exc}") from exc
+
+
+def _read_text_or_path(source: str | Path, *, what: str = "specification") -> str:
     if isinstance(source, Path):
         return source.read_text(encoding="utf-8")
     if isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml")):
         path = Path(source)
         if not path.exists():
-            raise SpecError(f"The specification file {source!r} does not exist.")
+            raise SpecError(f"The {what} file {source!r} does not exist.")
         return path.read_text(encoding="utf-8")
     if not isinstance(source, str):
         raise InvalidParameterError(
