@@ -15,7 +15,7 @@ Examples
 
 from __future__ import annotations
 
-from . import datasets, errors, panel, registry, spec
+from . import analysis, datasets, errors, panel, registry, spec, weights
 from ._kernels import aggregate as _aggregate_kernels  # noqa: F401 - registers methods
 from ._kernels import impute as _impute_kernels  # noqa: F401
 from ._kernels import normalise as _normalise_kernels  # noqa: F401
@@ -39,6 +39,7 @@ __all__ = [
     "Step",
     "__version__",
     "aggregate",
+    "analysis",
     "datasets",
     "denominate",
     "errors",
@@ -50,4 +51,5 @@ __all__ = [
     "screen",
     "spec",
     "treat",
+    "weights",
 ]
