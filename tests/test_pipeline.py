@@ -348,7 +348,7 @@ def test_named_weight_sets_are_stored_used_and_saved() -> None:
     again = be.Pipeline.from_yaml(pipe.set(aggregate__weights="conn_x3").to_yaml())
     assert again.weight_sets == {"conn_x3": {"Conn": 3.0}}
     xr.testing.assert_identical(again.run(panel).scores, res.scores)
-    with pytest.raises(InvalidParameterError, match="weight set 'nope'.*\\['conn_x3'\\]"):
+    with pytest.raises(InvalidParameterError, match=r"weight set 'nope'.*\['conn_x3'\]"):
         pipe.set(aggregate__weights="nope")
     with pytest.raises(be.errors.SpecError, match="not in the tree"):
         pipe.with_weights("bad", {"NotACode": 1.0})

@@ -15,7 +15,7 @@ Examples
 
 from __future__ import annotations
 
-from . import analysis, datasets, errors, panel, registry, spec, weights
+from . import analysis, datasets, dynamics, errors, inequality, panel, registry, spec, weights
 from ._kernels import aggregate as _aggregate_kernels  # noqa: F401 - registers methods
 from ._kernels import impute as _impute_kernels  # noqa: F401
 from ._kernels import normalise as _normalise_kernels  # noqa: F401
@@ -42,8 +42,10 @@ __all__ = [
     "analysis",
     "datasets",
     "denominate",
+    "dynamics",
     "errors",
     "impute",
+    "inequality",
     "normalise",
     "panel",
     "rank_scores",
