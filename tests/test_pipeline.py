@@ -352,3 +352,16 @@ def test_named_weight_sets_are_stored_used_and_saved() -> None:
         pipe.set(aggregate__weights="nope")
     with pytest.raises(be.errors.SpecError, match="not in the tree"):
         pipe.with_weights("bad", {"NotACode": 1.0})
+
+
+def test_reports_of_steps_not_kept_drop_their_panels_but_keep_tables() -> None:
+    panel, spec = be.datasets.load_asem()
+    full = be.Pipeline.coinr_example(spec).run(panel)
+    lean = be.Pipeline.coinr_example(spec).run(panel, keep="none")
+    pd.testing.assert_frame_equal(lean.reports["treat"].report, full.reports["treat"].report)
+    pd.testing.assert_frame_equal(lean.reports["screen"].report, full.reports["screen"].report)
+    assert lean.reports["screen"].data is None
+    with pytest.raises(InvalidParameterError, match="keep including 'treat'"):
+        _ = lean.reports["treat"].data
+    with pytest.raises(InvalidParameterError, match="flags were not kept"):
+        _ = lean.reports["treat"].flags

@@ -59,6 +59,7 @@ def _run_screen(
     panel: xr.DataArray, spec: IndexSpec, params: dict[str, Any]
 ) -> tuple[xr.DataArray, Any]:
     res = screen(panel, **params)
+    assert res.data is not None  # a fresh screen always holds its data
     return res.data, res
 
 
@@ -486,6 +487,8 @@ class Pipeline:
                 out, report = STEPS[s.name](current, self._spec, params)
             if s.name in kept or s.name == "aggregate":
                 data[s.name] = out
+            elif hasattr(report, "without_data"):
+                report = report.without_data()  # the report table stays, the panel goes
             if report is not None:
                 reports[s.name] = report
             if s.name == "aggregate":

@@ -22,7 +22,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -45,8 +45,8 @@ class Screened:
 
     Attributes
     ----------
-    data : xarray.DataArray
-        The screened panel.
+    data : xarray.DataArray or None
+        The screened panel (``None`` when a pipeline run did not keep it).
     report : pandas.DataFrame
         One row per unit (per unit × time on panels): ``N_missing``, ``N_zero``,
         ``N_miss_or_zero``, ``Dat_Avail``, ``Non_Zero``, ``LowData``, ``LowNonZero``,
@@ -55,9 +55,13 @@ class Screened:
         Units removed from the ``unit`` dim.
     """
 
-    data: xr.DataArray
+    data: xr.DataArray | None
     report: pd.DataFrame
     dropped: tuple[str, ...]
+
+    def without_data(self) -> Screened:
+        """The same report without the screened panel (to free memory)."""
+        return replace(self, data=None)
 
 
 def availability_kernel(x: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:

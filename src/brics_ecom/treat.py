@@ -60,34 +60,65 @@ class Treated:
 
     def __init__(
         self,
-        data: xr.DataArray,
-        source: xr.DataArray,
-        plans: list[tuple[dict[str, Any], list[str]]],
-        dim: str,
+        data: xr.DataArray | None,
+        *,
+        report: pd.DataFrame | None = None,
+        flags: Callable[[], xr.DataArray] | None = None,
+        source: xr.DataArray | None = None,
+        plans: list[tuple[dict[str, Any], list[str]]] | None = None,
+        dim: str = "unit",
     ) -> None:
-        self.data = data
+        self._data = data
+        self._report = report
+        self._flags = flags
+        # lazy inputs: report and flags are computed from the source on first access
         self._source = source
         self._plans = plans
         self._dim = dim
 
     def __repr__(self) -> str:
-        return f"Treated(data={dict(self.data.sizes)}, indicators={self.report.shape[0]})"
+        sizes = dict(self._data.sizes) if self._data is not None else "not kept"
+        return f"Treated(data={sizes}, indicators={self.report.shape[0]})"
 
-    @cached_property
-    def _full(self) -> tuple[xr.DataArray, pd.DataFrame, Any]:
-        values, report, flags = _treat_eager(self._source, self._plans, self._dim)
-        return values, report, flags
+    @property
+    def data(self) -> xr.DataArray:
+        """The treated panel."""
+        if self._data is None:
+            raise InvalidParameterError(
+                "The treated panel was not kept (Pipeline.run(keep=...)); run with keep "
+                "including 'treat' to keep it."
+            )
+        return self._data
+
+    def _compute(self) -> None:
+        if self._report is None:
+            if self._source is None or self._plans is None:  # pragma: no cover - defensive
+                raise InvalidParameterError("This treatment result holds no report.")
+            _, self._report, self._flags = _treat_eager(self._source, self._plans, self._dim)
+            self._source = None
 
     @property
     def report(self) -> pd.DataFrame:
         """Per-indicator treatment report (computed on first access for lazy data)."""
-        return self._full[1]
+        self._compute()
+        assert self._report is not None  # set by _compute
+        return self._report
 
     @cached_property
     def flags(self) -> xr.DataArray:
         """Per-point treatment flags (assembled on first access)."""
-        flags = self._full[2]
-        return flags() if callable(flags) else flags
+        self._compute()
+        if self._flags is None:
+            raise InvalidParameterError(
+                "The treatment flags were not kept (Pipeline.run(keep=...)); run with keep "
+                "including 'treat' to keep them."
+            )
+        return self._flags()
+
+    def without_data(self) -> Treated:
+        """The same report without the treated panel and flags (to free memory)."""
+        self._compute()
+        return Treated(None, report=self._report, dim=self._dim)
 
 
 def treat(
@@ -208,11 +239,10 @@ def treat(
     if panel.chunks is not None:
         data = _treat_lazy(panel, plan_list, dim)
         data = with_history(data, panel, call)
-        return Treated(data, panel, plan_list, dim)
+        return Treated(data, source=panel, plans=plan_list, dim=dim)
     values, report, flags = _treat_eager(panel, plan_list, dim)
     values = with_history(values, panel, call)
-    result = Treated(values, panel, plan_list, dim)
-    result.__dict__["_full"] = (values, report, flags)
+    result = Treated(values, report=report, flags=flags, dim=dim)
     stopped = report.index[report["na_stop"].astype(bool)].tolist() if len(report) else []
     if stopped:
         warnings.warn(
@@ -251,7 +281,8 @@ def _treat_eager(
     panel: xr.DataArray, plans: list[tuple[dict[str, Any], list[str]]], dim: str
 ) -> tuple[xr.DataArray, pd.DataFrame, Callable[[], xr.DataArray]]:
     panel = panel.compute() if panel.chunks is not None else panel
-    values = np.array(panel.values, dtype=np.float64, copy=True)
+    whole = len(plans) == 1 and not plans[0][0]["skip"]  # one plan: no gather/scatter copies
+    values = panel.values if whole else np.array(panel.values, dtype=np.float64, copy=True)
     flag_parts: list[tuple[list[int], np.ndarray]] = []
     ind_axis = panel.get_axis_num("indicator")
     unit_axis = panel.get_axis_num(dim)
@@ -265,11 +296,14 @@ def _treat_eager(
         if opts["skip"]:
             continue
         idx = [position[c] for c in members]
-        sub = np.take(values, idx, axis=ind_axis)
+        sub = values if whole else np.take(values, idx, axis=ind_axis)
         res = _tk.treat_array(sub, axis=unit_axis, **_kernel_opts(opts))
-        put = [slice(None)] * values.ndim
-        put[ind_axis] = idx  # type: ignore[call-overload]
-        values[tuple(put)] = res.values
+        if whole:
+            values = res.values  # a new array: the input is not touched
+        else:
+            put = [slice(None)] * values.ndim
+            put[ind_axis] = idx  # type: ignore[call-overload]
+            values[tuple(put)] = res.values
         flag_parts.append((idx, res.flags))
         # details: lead dims (other..., indicator) flattened into rows
         src = lead_dims.index("indicator")
