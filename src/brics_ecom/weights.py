@@ -608,7 +608,9 @@ class BoDResult:
     scores : xarray.DataArray
         Dims as the data without the member dim, e.g. ``(unit, time)``; in ``[0, 1]``.
     weights : xarray.DataArray
-        Each unit's optimal weights (on the data's scale), dims ``(..., unit, member)``.
+        Each unit's optimal weights (on the data's scale), with the data's dims: e.g.
+        ``(unit, time, indicator)`` for a panel, ``(unit, time, node)`` for the members of
+        a level of a result.
     contributions : xarray.DataArray
         ``w_i * y_ci``; they sum to the score.
     model : str
