@@ -15,7 +15,19 @@ Examples
 
 from __future__ import annotations
 
-from . import analysis, datasets, dynamics, errors, inequality, panel, registry, spec, weights
+from . import (
+    analysis,
+    datasets,
+    dynamics,
+    errors,
+    groups,
+    inequality,
+    io,
+    panel,
+    registry,
+    spec,
+    weights,
+)
 from ._kernels import aggregate as _aggregate_kernels  # noqa: F401 - registers methods
 from ._kernels import impute as _impute_kernels  # noqa: F401
 from ._kernels import normalise as _normalise_kernels  # noqa: F401
@@ -44,8 +56,10 @@ __all__ = [
     "denominate",
     "dynamics",
     "errors",
+    "groups",
     "impute",
     "inequality",
+    "io",
     "normalise",
     "panel",
     "rank_scores",
