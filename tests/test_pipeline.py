@@ -365,3 +365,15 @@ def test_reports_of_steps_not_kept_drop_their_panels_but_keep_tables() -> None:
         _ = lean.reports["treat"].data
     with pytest.raises(InvalidParameterError, match="flags were not kept"):
         _ = lean.reports["treat"].flags
+
+
+def test_specs_steps_and_pipelines_pickle() -> None:
+    import pickle
+
+    panel, spec = be.datasets.load_asem()
+    spec = spec.replace_node("Goods", overrides={"normalise": {"method": "rank"}})
+    pipe = be.Pipeline.coinr_example(spec).with_weights("w", {"Conn": 2.0})
+    again = pickle.loads(pickle.dumps(pipe))
+    assert again == pipe and again.spec == spec and again.spec.name == spec.name
+    assert pickle.loads(pickle.dumps(pipe.steps[0])) == pipe.steps[0]
+    xr.testing.assert_identical(again.run(panel).scores, pipe.run(panel).scores)

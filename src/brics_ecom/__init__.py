@@ -26,6 +26,7 @@ from . import (
     panel,
     registry,
     spec,
+    uncertainty,
     weights,
 )
 from ._kernels import aggregate as _aggregate_kernels  # noqa: F401 - registers methods
@@ -67,5 +68,6 @@ __all__ = [
     "screen",
     "spec",
     "treat",
+    "uncertainty",
     "weights",
 ]

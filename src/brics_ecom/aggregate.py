@@ -114,16 +114,37 @@ def node_weights(
     if (vals < 0).any():
         bad = _codes_where(out, vals < 0)
         raise SpecError(f"Weights of {bad} are negative; weights must be ≥ 0.")
-    out = out.transpose(..., "node")
-    for parent in spec.aggregates:
+    out = ordered(out, ..., "node")
+    # sums of the children's weights under every parent, all draws at once (one product)
+    parents = list(spec.aggregates)
+    totals = np.asarray(out.values) @ _membership(spec, codes, parents)
+    empty = (totals <= 0).reshape(-1, len(parents)).any(axis=0)
+    if empty.any():
+        parent = parents[int(np.argmax(empty))]
         kids = list(spec.children(parent))
-        total = out.sel(node=kids).sum("node")
-        if bool((total <= 0).any()):
-            raise SpecError(
-                f"The weights of the children of {parent!r} ({', '.join(kids)}) sum to 0"
-                f"{' in some draws' if total.ndim else ''}; at least one must be positive."
-            )
+        raise SpecError(
+            f"The weights of the children of {parent!r} ({', '.join(kids)}) sum to 0"
+            f"{' in some draws' if out.ndim > 1 else ''}; at least one must be positive."
+        )
     return out
+
+
+@functools.lru_cache(maxsize=32)
+def _membership_cached(
+    spec: IndexSpec, codes: tuple[str, ...], parents: tuple[str, ...]
+) -> np.ndarray:
+    member = np.zeros((len(codes), len(parents)))
+    where = {c: i for i, c in enumerate(codes)}
+    for j, parent in enumerate(parents):
+        for kid in spec.children(parent):
+            member[where[kid], j] = 1.0
+    member.setflags(write=False)
+    return member
+
+
+def _membership(spec: IndexSpec, codes: list[str], parents: list[str]) -> np.ndarray:
+    """(node, parent) 0/1 matrix of the tree (cached per spec)."""
+    return _membership_cached(spec, tuple(codes), tuple(parents))
 
 
 def _codes_where(da: xr.DataArray, mask: np.ndarray) -> list[str]:

@@ -149,6 +149,9 @@ class Step:
             )
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Step, (self.name, dict(self.params)))
+
     def to_dict(self) -> dict[str, Any]:
         """``{"step": name, **params}`` (plain Python)."""
         return {
@@ -286,6 +289,9 @@ class Pipeline:
         )
 
     __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_pipeline_from_parts, (self._spec, self._steps, self.weight_sets))
 
     def step(self, name: str) -> Step:
         """The step called ``name``."""
@@ -627,6 +633,12 @@ def _restore(name: str, params: dict[str, Any]) -> dict[str, Any]:
     if name == "aggregate" and isinstance(out.get("by_level"), Mapping):
         out["by_level"] = {int(k): v for k, v in out["by_level"].items()}
     return out
+
+
+def _pipeline_from_parts(
+    spec: IndexSpec, steps: tuple[Step, ...], weights: dict[str, dict[str, float]]
+) -> Pipeline:
+    return Pipeline(spec, steps, weights=weights)
 
 
 def _check_weight_sets(

@@ -134,6 +134,10 @@ class Node:
         # the overrides mapping is not hashable; equal nodes still hash equal
         return hash((self.code, self.kind, self.parent, self.level, self.direction, self.weight))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # mappingproxy fields do not pickle: rebuild from the plain form
+        return (_node_from_dict, (self.to_dict(),))
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python dict of the non-default fields (for YAML).
 
@@ -332,6 +336,9 @@ class IndexSpec:
 
     def __getitem__(self, code: str) -> Node:
         return self.node(code)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_spec_from_nodes, (self._nodes, self._name))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, IndexSpec) and self._nodes == other._nodes
@@ -786,6 +793,14 @@ class IndexSpec:
             out["goalpost_lower"] = t["goalpost_lower"]
             out["goalpost_upper"] = t["goalpost_upper"]
         return out
+
+
+def _node_from_dict(data: dict[str, Any]) -> Node:
+    return Node(**data)
+
+
+def _spec_from_nodes(nodes: tuple[Node, ...], name: str | None) -> IndexSpec:
+    return IndexSpec(nodes, name=name)
 
 
 def _col_ci(df: pd.DataFrame, name: str) -> pd.Series | None:

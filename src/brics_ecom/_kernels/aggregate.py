@@ -127,6 +127,12 @@ def batched_matmul(a: ArrayLike, b: ArrayLike) -> FloatArray:
     shape ``(time*unit, child) @ (child, draw*parent)`` instead of ``draw*time`` small
     ones. Only dims along which both vary remain a loop of products.
 
+    The result equals ``np.matmul`` up to rounding, not bit for bit: BLAS sums in an order
+    that depends on the shape of the product, so the same row can differ in the last bit
+    between, e.g., one draw (a 2-D GEMM) and many (a folded or stacked product). Callers
+    that need results independent of how draws are grouped (the uncertainty engine) must
+    fix the block shape themselves.
+
     Parameters
     ----------
     a : array_like, shape (..., m, k)
