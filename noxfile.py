@@ -21,8 +21,8 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff (lint + format check) and mypy on src."""
     session.install("-e", ".[dev]")
-    session.run("ruff", "check", "src", "tests", "benchmarks")
-    session.run("ruff", "format", "--check", "src", "tests", "benchmarks")
+    session.run("ruff", "check", "src", "tests", "benchmarks", "scripts")
+    session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "scripts")
     session.run("mypy", "src/brics_ecom")
 
 
