@@ -773,3 +773,24 @@ def test_inputs_not_mutated(pipe1, asem) -> None:
 
 def test_reference_folder_present() -> None:
     assert (REF / SENS.split("/")[0]).is_dir()
+
+
+def test_replaying_a_generated_weight_pool_uses_the_recorded_pool() -> None:
+    import warnings
+
+    panel, spec = be.datasets.load_asem()
+    pipe = be.Pipeline.coinr_example(spec).set(normalise__lower=1.0)
+    factors = [
+        Factor.weights(noise_factor=0.25, levels=[2, 3], n_sets=20),
+        Factor.choice("aggregate__method", ["arithmetic", "geometric"]),
+    ]
+    first = uncertainty(pipe, panel, factors, n=40, rng=1, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the recorded pool is used: no warning
+        again = uncertainty(pipe, panel, factors, draws=first.draws, rng=99, progress=False)
+    xr.testing.assert_identical(again.samples, first.samples)
+    # without the record, the replay warns that the pool was regenerated
+    bare = first.draws.copy()
+    bare.attrs = {}
+    with pytest.warns(be.errors.DataWarning, match="regenerated from this call's rng"):
+        uncertainty(pipe, panel, factors, draws=bare, rng=99, progress=False)

@@ -58,7 +58,7 @@ from .aggregate import (
     _tree_plan,
     node_weights,
 )
-from .errors import DataError, InvalidParameterError, SpecError
+from .errors import DataError, DataWarning, InvalidParameterError, SpecError
 from .normalise import METHOD_PARAMS, normalise
 from .panel import trusted_panels
 from .pipeline import Pipeline
@@ -1539,6 +1539,31 @@ def _values_from_draws(bound: list[_Bound], draws: pd.DataFrame) -> np.ndarray:
     return np.column_stack([b.from_labels(draws[b.factor.name]) for b in bound])
 
 
+def _reuse_weight_pools(bound: list[_Bound], draws: pd.DataFrame) -> None:
+    """Replay generated weight pools from a draws table rather than regenerating them.
+
+    A pool made from ``rng`` is recorded in ``draws.attrs["weight_pools"]`` by the run that
+    sampled it; without that record the pool would be regenerated from this call's ``rng``
+    and the same set labels would silently mean other weights.
+    """
+    pools = draws.attrs.get("weight_pools", {}) if hasattr(draws, "attrs") else {}
+    for b in bound:
+        if b.stage != "weights" or b.factor.sets is not None:
+            continue
+        recorded = pools.get(b.factor.name)
+        if recorded is not None:
+            b.matrix = np.asarray(recorded, dtype=float)
+        else:
+            warnings.warn(
+                f"Replaying draws for factor {b.factor.name!r}, whose weight pool is generated "
+                "from rng, without a recorded pool: the pool was regenerated from this call's "
+                "rng, so set labels match the original run only with the same seed. Pass the "
+                "result's `draws` table (it records the pool) or explicit weight sets.",
+                DataWarning,
+                stacklevel=4,
+            )
+
+
 def _draws_table(bound: list[_Bound], values: np.ndarray) -> pd.DataFrame:
     cols = {}
     for j, b in enumerate(bound):
@@ -1555,6 +1580,13 @@ def _draws_table(bound: list[_Bound], values: np.ndarray) -> pd.DataFrame:
     for name in out.columns:
         if out[name].dtype == object:
             out[name] = out[name].infer_objects()
+    pools = {
+        b.factor.name: b.matrix
+        for b in bound
+        if b.stage == "weights" and b.factor.sets is None and b.matrix is not None
+    }
+    if pools:  # generated pools travel with the table, so that replays are exact
+        out.attrs["weight_pools"] = pools
     return out
 
 
@@ -1585,6 +1617,7 @@ def _run(
         )
     bound = _bind(factors, pipeline, tgt, gen, n)
     if draws is not None:
+        _reuse_weight_pools(bound, draws)
         values = _values_from_draws(bound, draws)
     elif uniform is not None:
         values = _sample_values(bound, uniform, per_draw_ok=False)
@@ -2283,12 +2316,14 @@ def plot_sobol(
     result: SensitivityResult,
     *,
     unit: Hashable | None = None,
+    units: Sequence[Hashable] | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Bar chart of first- and total-order indices with their confidence intervals.
 
     For a per-unit analysis (``output="rank"``), give ``unit=`` for one unit's bars, or
-    leave it out for a heat map of the total-order indices (units × factors).
+    leave it out for a heat map of the total-order indices (units × factors), optionally
+    restricted to ``units``.
 
     Examples
     --------
@@ -2310,6 +2345,8 @@ def plot_sobol(
     ind = result.indices
     if unit is not None:
         ind = ind.sel(unit=unit)
+    elif units is not None:
+        ind = ind.sel(unit=list(units))
     extra = [d for d in ind.dims if d != "factor"]
     if "time" in extra and ind.sizes["time"] == 1:
         ind = ind.isel(time=0)
@@ -2354,7 +2391,7 @@ def plot_sobol(
         label="total order",
         capsize=3,
     )
-    ax.set_xticks(x, [str(f) for f in ind["factor"].values])
+    ax.set_xticks(x, [str(f) for f in ind["factor"].values], rotation=30, ha="right")
     ax.set_ylabel("Sobol index")
     ax.axhline(0, color="0.3", lw=0.8)
     ax.legend(fontsize="small")
