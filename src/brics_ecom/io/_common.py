@@ -8,7 +8,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -230,6 +230,44 @@ def to_time(values: pd.Series) -> pd.Series:
     if text.str.match(_YEAR).all():
         return text.astype(np.int64)
     return text
+
+
+class ReaderArgs(NamedTuple):
+    """What every reader does first: record the call, check the filters, read the text."""
+
+    params: dict[str, Any]
+    indicators: list[str] | None
+    countries: list[str] | None
+    years: set[int] | None
+    text: _Text
+
+
+def reader_args(
+    func: str,
+    path: Source,
+    *,
+    indicators: Any = None,
+    countries: Any = None,
+    years: Any = None,
+    drop_aggregates: bool = True,
+    indicator_param: str = "indicators",
+) -> ReaderArgs:
+    """Parse the filters shared by the readers and read the source (errors name ``func``)."""
+    params = {
+        "path": str(getattr(path, "name", path)),
+        indicator_param: indicators,
+        "countries": countries,
+        "years": years,
+        "drop_aggregates": drop_aggregates,
+    }
+    ind = code_list(indicators, indicator_param, func) if indicator_param == "indicators" else None
+    return ReaderArgs(
+        params,
+        ind,
+        code_list(countries, "countries", func),
+        year_set(years, func),
+        read_source(path, func),
+    )
 
 
 def build_panel(

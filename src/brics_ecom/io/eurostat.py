@@ -17,13 +17,11 @@ from ._common import (
     Source,
     _Text,
     build_panel,
-    code_list,
     drop_units,
     filter_long,
     parse_numbers,
-    read_source,
+    reader_args,
     to_time,
-    year_set,
 )
 
 __all__ = ["EUROSTAT_FLAGS", "EUROSTAT_GEO", "get_flags", "read_eurostat"]
@@ -221,17 +219,10 @@ def read_eurostat(
     {'unit_measure': 'PC_ENT'}
     """
     func = "read_eurostat"
-    params = {
-        "path": str(getattr(path, "name", path)),
-        "indicators": indicators,
-        "countries": countries,
-        "years": years,
-        "drop_aggregates": drop_aggregates,
-    }
-    ind_list = code_list(indicators, "indicators", func)
-    cty = code_list(countries, "countries", func)
-    yrs = year_set(years, func)
-    text = read_source(path, func)
+    params, ind_list, cty, yrs, text = reader_args(
+        func, path, indicators=indicators, countries=countries, years=years,
+        drop_aggregates=drop_aggregates,
+    )  # fmt: skip
     where = text.label
     first = text.lines(1)[0] if text.text else ""
     if "\t" in first and "\\" in first.split("\t")[0]:

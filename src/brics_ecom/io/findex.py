@@ -19,8 +19,7 @@ from ._common import (
     drop_units,
     filter_long,
     parse_numbers,
-    read_source,
-    year_set,
+    reader_args,
 )
 
 __all__ = ["FINDEX_COLUMNS", "findex_columns", "read_findex"]
@@ -173,16 +172,10 @@ def read_findex(
     ['Account (% age 15+)', 'Account, female (% age 15+)']
     """
     func = "read_findex"
-    params = {
-        "path": str(getattr(path, "name", path)),
-        "columns": columns,
-        "countries": countries,
-        "years": years,
-        "drop_aggregates": drop_aggregates,
-    }
-    cty = code_list(countries, "countries", func)
-    yrs = year_set(years, func)
-    text = read_source(path, func)
+    params, _, cty, yrs, text = reader_args(
+        func, path, indicators=columns, countries=countries, years=years,
+        drop_aggregates=drop_aggregates, indicator_param="columns",
+    )  # fmt: skip
     where = text.label
     raw = pd.read_csv(text.buffer(), dtype=str, keep_default_na=False)
     raw.columns = [" ".join(str(c).split()) for c in raw.columns]

@@ -15,12 +15,10 @@ from ..groups import _wb_aggregate_codes
 from ._common import (
     Source,
     build_panel,
-    code_list,
     drop_units,
     filter_long,
     parse_numbers,
-    read_source,
-    year_set,
+    reader_args,
 )
 
 __all__ = ["read_unctad"]
@@ -120,17 +118,10 @@ def read_unctad(
     (['6'], 1)
     """
     func = "read_unctad"
-    params = {
-        "path": str(getattr(path, "name", path)),
-        "indicators": indicators,
-        "countries": countries,
-        "years": years,
-        "drop_aggregates": drop_aggregates,
-    }
-    ind_list = code_list(indicators, "indicators", func)
-    cty = code_list(countries, "countries", func)
-    yrs = year_set(years, func)
-    text = read_source(path, func)
+    params, ind_list, cty, yrs, text = reader_args(
+        func, path, indicators=indicators, countries=countries, years=years,
+        drop_aggregates=drop_aggregates,
+    )  # fmt: skip
     where = text.label
     raw = pd.read_csv(text.buffer(), dtype=str, keep_default_na=False)
     roles: dict[str, str] = {}

@@ -24,6 +24,7 @@ from ._common import (
     filter_long,
     parse_numbers,
     read_source,
+    reader_args,
     year_set,
 )
 
@@ -173,17 +174,10 @@ def read_wdi_csv(
     read_wdi_csv: dropped 2 rows of 1 World Bank aggregates from <buffer>: WLD (World).
     """
     func = "read_wdi_csv"
-    params = {
-        "path": str(getattr(path, "name", path)),
-        "indicators": indicators,
-        "countries": countries,
-        "years": years,
-        "drop_aggregates": drop_aggregates,
-    }
-    ind_list = code_list(indicators, "indicators", func)
-    cty_list = code_list(countries, "countries", func)
-    yrs = year_set(years, func)
-    text = read_source(path, func)
+    params, ind_list, cty_list, yrs, text = reader_args(
+        func, path, indicators=indicators, countries=countries, years=years,
+        drop_aggregates=drop_aggregates,
+    )  # fmt: skip
     where = text.label
     hdr, preamble = _header_index(text, func)
     raw = pd.read_csv(text.buffer(), skiprows=hdr, dtype=str, keep_default_na=False)
