@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["tests", "lint"]
@@ -49,6 +51,7 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def demo(session: nox.Session) -> None:
-    """The main job: build the bundled index and print its table."""
-    session.install("-e", ".")
-    session.run("brics-ecom", "report")
+    """The main job: the BRICS e-commerce report (HTML, CSV, Excel) into a temporary folder."""
+    session.install("-e", ".[report]")
+    out = Path(session.create_tmp()) / "brics_report"
+    session.run("brics-ecom", "report", "--out", str(out), *session.posargs)
