@@ -168,6 +168,9 @@ def test_lorenz_curve_of_a_panel_and_errors():
     p = load_brics_panel(countries="BRICS", years=[2015, 2021])
     ax = plot.lorenz_curve(p, indicator="IT.NET.USER.ZS", time=2021)
     assert len(ax.get_lines()) == 2
+    plot.lorenz_curve(p, indicator="IT.NET.USER.ZS", time=2015, ax=ax)  # same axes: one more
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert len(labels) == 3 and labels.count("equality") == 1
     with pytest.raises(InvalidParameterError, match="choose one with indicator="):
         plot.lorenz_curve(p)
     with pytest.raises(InvalidParameterError, match="years \\[1990\\]"):

@@ -631,7 +631,8 @@ def lorenz_curve(
     curve = lorenz(x, dim=dim, weights=weights)
     g = gini(x, dim=dim, weights=weights)
     ax = _new_axes(ax, (4.8, 4.5))
-    ax.plot([0, 1], [0, 1], color="0.5", ls="--", lw=1, label="equality")
+    if not any(line.get_label() == "equality" for line in ax.get_lines()):  # once per axes
+        ax.plot([0, 1], [0, 1], color="0.5", ls="--", lw=1, label="equality")
     prefix = label if label is not None else ""
     labels = [None] if not others else list(x[others[0]].values)
     for lab in labels:
