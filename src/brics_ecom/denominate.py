@@ -128,8 +128,9 @@ def denominate(
         raise InvalidParameterError(
             f"Denominators {absent} are not in the denominator data (which has {available_d})."
         )
+    unit_index = denominators.indexes["unit"]
     missing_units = sorted(
-        set(panel["unit"].values.tolist()) - set(denominators["unit"].values.tolist())
+        panel["unit"].values[unit_index.get_indexer(panel.indexes["unit"]) < 0].tolist()
     )
     if missing_units:
         raise DataError(f"denominate: no denominator data for units {missing_units[:10]}.")
@@ -148,12 +149,12 @@ def denominate(
                 "select one (denominators.sel(time=...)) first."
             )
         denominators = denominators.squeeze("time", drop=True)
-    dens = _aligned_denominators(panel, denominators, [mapping[c] for c in codes], codes)
     scale_da = as_param(scale, codes, name="scale")
-    if panel.chunks is None and dens.chunks is None:
-        values = _denominate_eager(panel, dens, scale_da, codes)
+    if panel.chunks is None and denominators.chunks is None:
+        values = _denominate_eager(panel, denominators, mapping, scale_da)
         out = out.copy(deep=False, data=values)
     else:
+        dens = _aligned_denominators(panel, denominators, [mapping[c] for c in codes], codes)
         full = dens.reindex(indicator=indicators, fill_value=1.0)
         factor = (
             scale_da.reindex(indicator=indicators, fill_value=1.0)
@@ -200,34 +201,52 @@ def _aligned_denominators(
 
 
 def _denominate_eager(
-    panel: xr.DataArray, dens: xr.DataArray, scale: Any, codes: list[str]
+    panel: xr.DataArray, denominators: xr.DataArray, mapping: Mapping[str, str], scale: Any
 ) -> np.ndarray:
-    """The ratio written into a copy of the panel's values (NumPy-backed inputs)."""
-    axis = panel.get_axis_num("indicator")
-    position = {c: i for i, c in enumerate(panel["indicator"].values.tolist())}
-    idx = [position[c] for c in codes]
-    values = np.array(panel.values, dtype=np.float64, copy=True)
-    take = [slice(None)] * values.ndim
-    take[axis] = idx  # type: ignore[call-overload]
-    numerator = values[tuple(take)]
+    """The ratios written into a copy of the panel's values (NumPy-backed inputs).
+
+    Each denominated indicator is divided in place, as a strided view of the copy, by its
+    denominator (broadcast over the panel's other dims): no gathered (unit, time, code)
+    block is built and scattered back, which costs more than the division.
+    """
+    dims = [d for d in panel.dims if d in ("unit", "time") and d in denominators.dims]
+    src = ordered(denominators, *dims, "denominator", ...)
+    if src.ndim != len(dims) + 1:
+        extra = [d for d in src.dims if d not in (*dims, "denominator")]
+        raise DataError(f"denominate: the denominators have unexpected dims {extra}.")
+    den = np.asarray(src.data, dtype=np.float64)
+    for i, dim in enumerate(dims):  # positional alignment on the panel's labels
+        take = src.indexes[dim].get_indexer(panel.indexes[dim])
+        if not np.array_equal(take, np.arange(den.shape[i])):
+            den = np.take(den, take, axis=i)
+    den_pos = {str(c): i for i, c in enumerate(src["denominator"].values.tolist())}
     # denominators lack dims the panel has beyond (unit, time, indicator): broadcast
-    d = dens.values.reshape([dens.sizes.get(dim, 1) for dim in panel.dims])
-    zero = (d == 0) & ~np.isnan(numerator)
-    if zero.any():
-        where = [
-            {str(dim): panel[dim].values[i].item() if dim != "indicator" else codes[i]
-             for dim, i in zip(panel.dims, cell, strict=True)}
-            for cell in np.argwhere(zero)[:5]
-        ]  # fmt: skip
-        raise DataError(
-            f"denominate: zero denominators at {where}; the ratio would be infinite. Set "
-            "them to NaN or fix the denominator data."
-        )
-    if isinstance(scale, xr.DataArray):
-        shape = [1] * values.ndim
-        shape[axis] = len(codes)
-        scale = scale.sel(indicator=codes).values.reshape(shape)
-    values[tuple(take)] = denominate_kernel(numerator, d, scale)
+    others = [d for d in panel.dims if d != "indicator"]
+    shape = [den.shape[dims.index(d)] if d in dims else 1 for d in others]
+    values = np.array(panel.values, dtype=np.float64, copy=True)
+    by_indicator = np.moveaxis(values, panel.get_axis_num("indicator"), -1)  # a view
+    position = {str(c): i for i, c in enumerate(panel["indicator"].values.tolist())}
+    for code, dcode in mapping.items():
+        d = den[..., den_pos[dcode]].reshape(shape)
+        numerator = by_indicator[..., position[code]]  # a strided view into values
+        zero = d == 0
+        if zero.any():
+            zero = np.broadcast_to(zero, numerator.shape) & ~np.isnan(numerator)
+            if zero.any():
+                where = [
+                    {**{str(dim): panel[dim].values[i].item()
+                        for dim, i in zip(others, cell, strict=True)}, "indicator": code}
+                    for cell in np.argwhere(zero)[:5]
+                ]  # fmt: skip
+                raise DataError(
+                    f"denominate: zero denominators at {where}; the ratio would be infinite. "
+                    "Set them to NaN or fix the denominator data."
+                )
+        factor = scale.sel(indicator=code).item() if isinstance(scale, xr.DataArray) else scale
+        with np.errstate(divide="ignore", invalid="ignore"):  # same operations as the kernel
+            np.divide(numerator, d, out=numerator)
+            if factor != 1.0:  # x / d * 1 is x / d exactly
+                np.multiply(numerator, factor, out=numerator)
     return values
 
 
