@@ -255,11 +255,17 @@ def aggregate(
     x = ordered(data, ..., "unit", "indicator")
     if x.chunks is None and w_all.chunks is None and w_all.dims == ("node",):
         lead = [(str(d), x[d].values) for d in x.dims[:-2]]
-        values = _tree_kernel(np.ascontiguousarray(x.values), w_all.values, lead=lead, **kwargs)
         nodes = aggs
-        if include_indicators:
-            values = np.concatenate([x.values, values], axis=-1)
+        if include_indicators:  # indicators and aggregates written into one array
+            n_ind = x.shape[-1]
+            values = np.empty((*x.shape[:-1], n_ind + len(aggs)))
+            values[..., :n_ind] = x.values
+            _tree_kernel(
+                values[..., :n_ind], w_all.values, lead=lead, out=values[..., n_ind:], **kwargs
+            )
             nodes = [*spec.indicators, *aggs]
+        else:
+            values = _tree_kernel(np.asarray(x.values), w_all.values, lead=lead, **kwargs)
         result = xr.DataArray(
             values, dims=(*x.dims[:-1], "node"),
             coords={**{k: v for k, v in x.coords.items() if "indicator" not in v.dims},
@@ -343,6 +349,8 @@ def _tree_plan(
         if not parents:
             continue
         children = [c for par in parents for c in spec.children(par)]
+        # in data order: all-indicator levels then read the data as is, with no gather
+        children.sort(key=position.__getitem__)
         meth = methods[level]
         params = dict(method_params)
         if meth == "generalised":
@@ -372,23 +380,29 @@ def _tree_kernel(
     dat_thresh: float | None,
     units: np.ndarray,
     lead: list[tuple[str, np.ndarray]] | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Every level of the tree in one NumPy pass.
 
     ``x`` is (..., unit, indicator), ``w`` (..., node) in ``spec.codes`` order; returns
-    (..., unit, aggregate). Indicators are not broadcast against the weights' leading
-    dims, so the arithmetic mean over weight draws stays one GEMM per level.
+    (..., unit, aggregate), written into ``out`` when given. Indicators are not broadcast
+    against the weights' leading dims, so the arithmetic mean over weight draws stays one
+    GEMM per level.
     """
     n_ind = x.shape[-1]
     shape = np.broadcast_shapes(x.shape[:-2], w.shape[:-1])
     n_agg = sum(len(lvl.parents) for lvl in plan)
-    aggs = np.empty((*shape, x.shape[-2], n_agg))
+    aggs = np.empty((*shape, x.shape[-2], n_agg)) if out is None else out
     for lvl in plan:
         from_ind = lvl.child_pos < n_ind
+        run = _as_slice(lvl.child_pos)
         if from_ind.all():
-            kids = x[..., lvl.child_pos]
+            kids = x[..., run] if run is not None else x[..., lvl.child_pos]
         elif not from_ind.any():
-            kids = aggs[..., lvl.child_pos - n_ind]
+            if run is not None:
+                kids = aggs[..., run.start - n_ind : run.stop - n_ind]
+            else:
+                kids = aggs[..., lvl.child_pos - n_ind]
         else:
             full = (*shape, x.shape[-2], len(lvl.child_pos))
             kids = np.empty(full)
@@ -401,6 +415,13 @@ def _tree_kernel(
             dat_thresh=dat_thresh, **lvl.params,
         )  # fmt: skip
     return aggs
+
+
+def _as_slice(pos: np.ndarray) -> slice | None:
+    """``pos`` as a slice when it is a run of consecutive positions (a view, no copy)."""
+    if pos.size and pos[-1] - pos[0] == pos.size - 1 and (np.diff(pos) == 1).all():
+        return slice(int(pos[0]), int(pos[-1]) + 1)
+    return None
 
 
 def _raise_on_domain(
