@@ -15,6 +15,10 @@ from brics_ecom.datasets import make_synthetic
 from brics_ecom.pipeline import STEPS
 
 
+def _summary(times: list[float]) -> str:
+    return f"{statistics.median(times) * 1e3:8.2f} ms (min {min(times) * 1e3:.2f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--synthetic", action="store_true", help="2,000 x 20 x 60 panel")
@@ -35,7 +39,7 @@ def main() -> None:
             start = time.perf_counter()
             out, _ = STEPS[step.name](current, spec, dict(step.params))
             times.append(time.perf_counter() - start)
-        print(f"{step.name:>12}: {statistics.median(times) * 1e3:8.2f} ms")
+        print(f"{step.name:>12}: {_summary(times)}")
         if step.name != "aggregate":
             current = out
     times = []
@@ -43,7 +47,7 @@ def main() -> None:
         start = time.perf_counter()
         pipe.run(panel)
         times.append(time.perf_counter() - start)
-    print(f"{'total run':>12}: {statistics.median(times) * 1e3:8.2f} ms")
+    print(f"{'total run':>12}: {_summary(times)}")
 
 
 if __name__ == "__main__":

@@ -268,7 +268,7 @@ def aggregate(
             values = _tree_kernel(np.asarray(x.values), w_all.values, lead=lead, **kwargs)
         result = xr.DataArray(
             values, dims=(*x.dims[:-1], "node"),
-            coords={**{k: v for k, v in x.coords.items() if "indicator" not in v.dims},
+            coords={**{k: v for k, v in x.coords.variables.items() if "indicator" not in v.dims},
                     "node": nodes},
         )  # fmt: skip
     else:

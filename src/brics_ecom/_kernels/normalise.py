@@ -311,8 +311,18 @@ def minmax(
     lo, hi = _param(lower, "lower"), _param(upper, "upper")
     mn, mx = _nanmin(ra, axes), _nanmax(ra, axes)
     with np.errstate(all="ignore"):
-        out = (xa - mn) / (mx - mn) * (hi - lo) + lo
-        return np.where(mx == mn, np.nan, out)
+        # (x - min) / (max - min) * (upper - lower) + lower, in place on one new array
+        out = np.subtract(xa, mn)
+        shape = np.broadcast_shapes(out.shape, np.shape(lo), np.shape(hi))
+        if out.shape != shape:  # parameters with dims of their own (rare)
+            out = np.array(np.broadcast_to(out, shape))
+        out /= mx - mn
+        out *= hi - lo
+        out += lo
+        zero_range = mx == mn
+        if zero_range.any():
+            np.copyto(out, np.nan, where=np.broadcast_to(zero_range, out.shape))
+        return out
 
 
 @register("normalise", "zscore")
