@@ -71,11 +71,13 @@ def _run_impute(
     out = impute(panel, method, spec=spec, **params)
     if out.chunks is None and out.dims == panel.dims:
         axes = tuple(i for i, d in enumerate(panel.dims) if d != "indicator")
-        before, after = np.isnan(panel.values), np.isnan(out.values)
-        index = pd.Index(panel["indicator"].values, name="indicator")
+        # imputation only fills cells: imputed = missing before - missing after
+        n_before = np.count_nonzero(np.isnan(panel.values), axis=axes)
+        n_after = np.count_nonzero(np.isnan(out.values), axis=axes)
+        index = pd.Index(panel.indexes["indicator"].values, name="indicator")
         report = {
-            "n_imputed": pd.Series((before & ~after).sum(axis=axes), index=index),
-            "n_missing_after": pd.Series(after.sum(axis=axes), index=index),
+            "n_imputed": pd.Series(n_before - n_after, index=index),
+            "n_missing_after": pd.Series(n_after, index=index),
         }
     else:
         other = [d for d in panel.dims if d != "indicator"]

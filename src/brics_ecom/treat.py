@@ -283,7 +283,7 @@ def _treat_eager(
     panel = panel.compute() if panel.chunks is not None else panel
     whole = len(plans) == 1 and not plans[0][0]["skip"]  # one plan: no gather/scatter copies
     values = panel.values if whole else np.array(panel.values, dtype=np.float64, copy=True)
-    flag_parts: list[tuple[list[int], np.ndarray]] = []
+    flag_parts: list[tuple[list[int], Callable[[], np.ndarray]]] = []
     ind_axis = panel.get_axis_num("indicator")
     unit_axis = panel.get_axis_num(dim)
     codes = [str(c) for c in panel["indicator"].values]
@@ -297,19 +297,18 @@ def _treat_eager(
             continue
         idx = [position[c] for c in members]
         sub = values if whole else np.take(values, idx, axis=ind_axis)
-        res = _tk.treat_array(sub, axis=unit_axis, **_kernel_opts(opts))
+        treated, details, flags = _tk._treat_array_parts(sub, axis=unit_axis, **_kernel_opts(opts))
         if whole:
-            values = res.values  # a new array: the input is not touched
+            values = treated  # a new array: the input is not touched
         else:
             put = [slice(None)] * values.ndim
             put[ind_axis] = idx  # type: ignore[call-overload]
-            values[tuple(put)] = res.values
-        flag_parts.append((idx, res.flags))
+            values[tuple(put)] = treated
+        flag_parts.append((idx, flags))
         # details: lead dims (other..., indicator) flattened into rows
         src = lead_dims.index("indicator")
         columns = {
-            name: np.moveaxis(np.asarray(arr), src, -1).reshape(-1)
-            for name, arr in res.details.items()
+            name: np.moveaxis(np.asarray(arr), src, -1).reshape(-1) for name, arr in details.items()
         }
         if keep:
             levels = [panel[d].values for d in other] + [np.asarray(members, dtype=object)]
@@ -326,7 +325,7 @@ def _treat_eager(
         for idx, part in flag_parts:
             put = [slice(None)] * values.ndim
             put[ind_axis] = idx  # type: ignore[call-overload]
-            flags[tuple(put)] = part
+            flags[tuple(put)] = part()
         out_flags = panel.copy(deep=False, data=flags)
         out_flags.name = "treatment_flag"
         out_flags.attrs = {}

@@ -257,11 +257,14 @@ def fill_group(
     ax = _norm_axis(axis, a.ndim, "axis", "fill_group")
     moved = np.moveaxis(a, ax, -1)
     codes = _int_labels(groups, moved.shape[-1], "groups", "fill_group")
-    out = moved.copy()
-    for g in np.unique(codes[codes >= 0]):
-        sel = np.flatnonzero(codes == g)
-        sub = moved[..., sel]
-        out[..., sel] = np.where(np.isnan(sub), _nanstat_last(sub, stat), sub)
+    groups = np.unique(codes[codes >= 0])
+    # one statistic per group, then every unit's fill value in one gather: cheaper than
+    # writing each group's filled block back into a copy
+    stats = np.full((*moved.shape[:-1], groups.size + 1), np.nan)  # last: no group
+    for i, g in enumerate(groups):
+        stats[..., i : i + 1] = _nanstat_last(moved[..., np.flatnonzero(codes == g)], stat)
+    which = np.where(codes >= 0, np.searchsorted(groups, codes), groups.size)
+    out = np.where(np.isnan(moved), np.take(stats, which, axis=-1), moved)
     return np.moveaxis(out, -1, ax)
 
 

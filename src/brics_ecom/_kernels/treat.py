@@ -877,8 +877,11 @@ def _treat_rows(
     kurt_thresh: float,
     transform: TransformFunc | None,
     combine: bool,
-) -> tuple[NDArray[np.float64], NDArray[np.object_], dict[str, NDArray[Any]]]:
-    """:func:`_treat_1d` on every row of the C-contiguous 2-D ``x`` (not modified)."""
+) -> tuple[NDArray[np.float64], Callable[[], NDArray[np.object_]], dict[str, NDArray[Any]]]:
+    """:func:`_treat_1d` on every row of the C-contiguous 2-D ``x`` (not modified).
+
+    Returns the treated rows, a function that builds the per-point flags, and the details.
+    """
     n_rows, m = x.shape
     st, kt = skew_thresh, kurt_thresh
     values = x.copy()
@@ -953,17 +956,26 @@ def _treat_rows(
                     row_names.append(f"+{tflag}")
                 win_groups.append((rows[sel], tj[sel], tflag))
 
-    # 4. flags: the row-wide flag, then the winsorised blocks on top
-    table = np.empty((len(row_names), m), dtype=object)
-    for i, name in enumerate(row_names):
-        table[i] = name
-    flags = table[row_code]  # (the fastest way found to fill a large object array)
+    # 4. the points winsorised (low flags win a tie, as in _treat_1d); only plain
+    # "winhi"/"winlo" flags are counted
     for rows, j, tflag in win_groups:
-        suffix = f"+{tflag}" if tflag else ""
-        counts = _set_win_flags(flags, rows, hi[j], lo[j], f"winhi{suffix}", f"winlo{suffix}")
-        if not tflag:  # only plain "winhi"/"winlo" flags are counted
-            det["n_points_winhi"][rows], det["n_points_winlo"][rows] = counts
-    return values, flags, det
+        if not tflag:
+            det["n_points_winhi"][rows] = np.count_nonzero(hi[j] & ~lo[j], axis=1)
+            det["n_points_winlo"][rows] = np.count_nonzero(lo[j], axis=1)
+
+    def build_flags() -> NDArray[np.object_]:
+        # the row-wide flag, then the winsorised blocks on top; an object array of
+        # strings is costly, so it is built only when someone asks for it
+        table = np.empty((len(row_names), m), dtype=object)
+        for i, name in enumerate(row_names):
+            table[i] = name
+        flags = table[row_code]  # (the fastest way found to fill a large object array)
+        for rows, j, tflag in win_groups:
+            suffix = f"+{tflag}" if tflag else ""
+            _set_win_flags(flags, rows, hi[j], lo[j], f"winhi{suffix}", f"winlo{suffix}")
+        return flags
+
+    return values, build_flags, det
 
 
 def treat_array(
@@ -1011,6 +1023,24 @@ def treat_array(
     >>> res.details["pass_before"].tolist()
     [True, True]
     """
+    values, details, flags = _treat_array_parts(
+        x, axis=axis, winmax=winmax, skew_thresh=skew_thresh, kurt_thresh=kurt_thresh,
+        transform=transform, combine=combine,
+    )  # fmt: skip
+    return ArrayTreatment(values, flags(), details)
+
+
+def _treat_array_parts(
+    x: ArrayLike,
+    *,
+    axis: int | tuple[int, ...] = -1,
+    winmax: int | None = 5,
+    skew_thresh: float = 2.0,
+    kurt_thresh: float = 3.5,
+    transform: str | TransformFunc | None = "log_CT",
+    combine: bool = False,
+) -> tuple[NDArray[np.float64], dict[str, NDArray[Any]], Callable[[], NDArray[np.object_]]]:
+    """:func:`treat_array` with the flags deferred: a function that builds them."""
     arr = np.asarray(x, dtype=np.float64)
     if arr.ndim == 0:
         raise InvalidParameterError("treat_array expects at least a 1-D array; got a scalar.")
@@ -1025,7 +1055,7 @@ def treat_array(
     core = moved.shape[arr.ndim - k :]
     # one C-contiguous row per series: its moments are then exactly those of the 1-D series
     rows = np.ascontiguousarray(moved.reshape((math.prod(lead), math.prod(core))))
-    values, flags, det = _treat_rows(rows, wm, st, kt, func, bool(combine))
+    values, build_flags, det = _treat_rows(rows, wm, st, kt, func, bool(combine))
 
     details: dict[str, NDArray[Any]] = {}
     for name in DETAIL_FIELDS:
@@ -1034,5 +1064,8 @@ def treat_array(
             col = _PASS_VALUES[col + 1]
         details[name] = col.reshape(lead)
     values_out = np.moveaxis(values.reshape((*lead, *core)), dest, axes)
-    flags_out = np.moveaxis(flags.reshape((*lead, *core)), dest, axes)
-    return ArrayTreatment(values_out, flags_out, details)
+
+    def flags_out() -> NDArray[np.object_]:
+        return np.moveaxis(build_flags().reshape((*lead, *core)), dest, axes)
+
+    return values_out, details, flags_out
