@@ -258,13 +258,17 @@ def fill_group(
     moved = np.moveaxis(a, ax, -1)
     codes = _int_labels(groups, moved.shape[-1], "groups", "fill_group")
     groups = np.unique(codes[codes >= 0])
-    # one statistic per group, then every unit's fill value in one gather: cheaper than
-    # writing each group's filled block back into a copy
+    # one statistic per group, then only the missing cells are written: the work beyond
+    # one copy is proportional to the number of gaps
     stats = np.full((*moved.shape[:-1], groups.size + 1), np.nan)  # last: no group
     for i, g in enumerate(groups):
         stats[..., i : i + 1] = _nanstat_last(moved[..., np.flatnonzero(codes == g)], stat)
     which = np.where(codes >= 0, np.searchsorted(groups, codes), groups.size)
-    out = np.where(np.isnan(moved), np.take(stats, which, axis=-1), moved)
+    out = moved.copy()  # C order: flat positions below are (row, unit) pairs
+    gaps = np.flatnonzero(np.isnan(out))
+    if gaps.size:
+        row, unit = np.divmod(gaps, max(out.shape[-1], 1))
+        out.reshape(-1)[gaps] = stats.reshape(-1, groups.size + 1)[row, which[unit]]
     return np.moveaxis(out, -1, ax)
 
 
