@@ -24,7 +24,11 @@ def rank_ascending(x: np.ndarray, axis: int = -1) -> np.ndarray:
     if values.size == 0:
         return np.moveaxis(values.copy(), -1, axis)
     order = np.argsort(values, axis=-1)  # NaN sort last
-    ordered = np.take_along_axis(values, order, axis=-1)
+    # gathers and scatters through flat positions: 1-D takes are ~2x faster than
+    # take_along_axis / put_along_axis, which build a full index grid
+    flat = order.reshape(-1, n) + (np.arange(order.size // n) * n)[:, None]
+    flat = flat.reshape(-1)
+    ordered = np.take(np.ascontiguousarray(values).reshape(-1), flat).reshape(values.shape)
     first = np.ones(ordered.shape, dtype=bool)
     first[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
     # rank of a sorted value = 1 + position of the first value equal to it
@@ -32,8 +36,8 @@ def rank_ascending(x: np.ndarray, axis: int = -1) -> np.ndarray:
     np.maximum.accumulate(start, axis=-1, out=start)
     ranks_sorted = start.astype(np.float64) + 1.0
     ranks_sorted[np.isnan(ordered)] = np.nan
-    out = np.empty_like(ranks_sorted)
-    np.put_along_axis(out, order, ranks_sorted, axis=-1)
+    out = np.empty(ranks_sorted.shape)
+    out.reshape(-1)[flat] = ranks_sorted.reshape(-1)
     return np.moveaxis(out, -1, axis)
 
 
