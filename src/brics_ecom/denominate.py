@@ -175,6 +175,19 @@ def denominate(
     return with_history(out, panel, call)
 
 
+def _denominator_layout(
+    panel: xr.DataArray, denominators: xr.DataArray
+) -> tuple[list[str], xr.DataArray]:
+    """The (unit, time) dims both share, in the panel's order, and the denominators
+    transposed to ``(*dims, denominator)``; other dims are an error."""
+    dims = [str(d) for d in panel.dims if d in ("unit", "time") and d in denominators.dims]
+    src = ordered(denominators, *dims, "denominator", ...)
+    if src.ndim != len(dims) + 1:
+        extra = [d for d in src.dims if d not in (*dims, "denominator")]
+        raise DataError(f"denominate: the denominators have unexpected dims {extra}.")
+    return dims, src
+
+
 def _aligned_denominators(
     panel: xr.DataArray, denominators: xr.DataArray, wanted: list[str], codes: list[str]
 ) -> xr.DataArray:
@@ -183,11 +196,7 @@ def _aligned_denominators(
     Positional indexing (``get_indexer``) instead of label selection: on small panels
     xarray's ``sel`` costs more than the division.
     """
-    dims = [d for d in panel.dims if d in ("unit", "time") and d in denominators.dims]
-    src = ordered(denominators, *dims, "denominator", ...)
-    if src.ndim != len(dims) + 1:
-        extra = [d for d in src.dims if d not in (*dims, "denominator")]
-        raise DataError(f"denominate: the denominators have unexpected dims {extra}.")
+    dims, src = _denominator_layout(panel, denominators)
     take = [src.indexes[d].get_indexer(panel.indexes[d]) for d in dims] + [
         src.indexes["denominator"].get_indexer(wanted)
     ]
@@ -209,11 +218,7 @@ def _denominate_eager(
     denominator (broadcast over the panel's other dims): no gathered (unit, time, code)
     block is built and scattered back, which costs more than the division.
     """
-    dims = [d for d in panel.dims if d in ("unit", "time") and d in denominators.dims]
-    src = ordered(denominators, *dims, "denominator", ...)
-    if src.ndim != len(dims) + 1:
-        extra = [d for d in src.dims if d not in (*dims, "denominator")]
-        raise DataError(f"denominate: the denominators have unexpected dims {extra}.")
+    dims, src = _denominator_layout(panel, denominators)
     den = np.asarray(src.data, dtype=np.float64)
     for i, dim in enumerate(dims):  # positional alignment on the panel's labels
         take = src.indexes[dim].get_indexer(panel.indexes[dim])

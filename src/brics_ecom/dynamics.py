@@ -27,6 +27,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from itertools import pairwise
 from typing import Any
@@ -76,10 +77,8 @@ def _as_data(x: Any, func: str, name: str = "x", *, check_inf: bool = True) -> x
             raise DataError(f"{func}: the {d!r} dim of {name!r} is empty.")
     kind = x.dtype.kind
     if kind == "O" and not _is_lazy(x):
-        try:
+        with contextlib.suppress(TypeError, ValueError):  # not numbers: the error below
             return x.astype(np.float64)
-        except (TypeError, ValueError):
-            pass
     if kind not in "iuf":
         raise DataError(
             f"{func}: the values of {name!r} must be numbers; got dtype {x.dtype}. Convert "

@@ -26,12 +26,12 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import logging
 import unicodedata
 from collections.abc import Hashable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -710,10 +710,9 @@ def _coco() -> Any:
     except ImportError:
         return None
     with _quiet_coco():
-        try:
+        # country_converter 1.3.2 cannot load its table on pandas 3: fall through
+        with contextlib.suppress(Exception):
             return country_converter.CountryConverter()
-        except Exception:  # country_converter 1.3.2 cannot load its table on pandas 3
-            pass
         try:  # same table, read with every column as text (NA = Namibia, not missing)
             path = country_converter.country_converter.COUNTRY_DATA_FILE
             data = pd.read_csv(path, sep="\t", encoding="utf-8", dtype=str, keep_default_na=False)
@@ -728,7 +727,7 @@ def _coco() -> Any:
             return None
 
 
-@contextmanager
+@contextlib.contextmanager
 def _quiet_coco() -> Iterator[None]:
     """Silence country_converter's "not found" log messages for the duration of a call."""
     logger = logging.getLogger("country_converter")

@@ -947,12 +947,10 @@ def _encode(labels: xr.DataArray) -> tuple[xr.DataArray, list[Any]]:
 
 def _label_array(labels: list[Any]) -> np.ndarray:
     """Labels as a 1-D array: typed when NumPy can (str, numbers), object otherwise."""
-    try:
+    with contextlib.suppress(ValueError):  # ragged labels: an object array below
         arr = np.asarray(labels)
         if arr.ndim == 1 and arr.dtype != object:
             return arr
-    except ValueError:
-        pass
     out = np.empty(len(labels), dtype=object)
     out[:] = labels
     return out

@@ -262,10 +262,8 @@ def _with_direction(kernel: Any) -> Any:
     """Wrap a kernel so that it multiplies by the direction first (COINr's convention)."""
 
     def run(x: np.ndarray, *, direction: np.ndarray, **kwargs: Any) -> np.ndarray:
-        same_shape = np.broadcast_shapes(x.shape, np.shape(direction)) == x.shape
-        if same_shape and np.all(
-            direction == 1
-        ):  # x * 1 is x: skip a pass (kernels never write to x)
+        # x * 1 is x: skip that pass (kernels never write to x)
+        if np.all(direction == 1) and np.broadcast_shapes(x.shape, np.shape(direction)) == x.shape:
             return np.asarray(kernel(x, **kwargs))
         if kwargs.get("ref") is not None:
             kwargs["ref"] = kwargs["ref"] * direction
