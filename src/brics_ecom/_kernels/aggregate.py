@@ -168,7 +168,10 @@ def batched_matmul(a: ArrayLike, b: ArrayLike) -> FloatArray:
     la = (1,) * (nl - (a.ndim - 2)) + a.shape[:-2]
     lb = (1,) * (nl - (b.ndim - 2)) + b.shape[:-2]
     if nl == 0 or all(d == 1 for d in lb):
-        # The common case: one weight matrix for everything.
+        # The common case: one weight matrix for everything. A strided ``a`` (e.g. a
+        # transposed panel) goes to matmul as it is: flattening it would copy it first.
+        if not a.flags.c_contiguous:
+            return np.matmul(a, b.reshape(k, n)).reshape((*lead, m, n))
         out = a.reshape(-1, k) @ b.reshape(k, n)
         return out.reshape((*lead, m, n))
     a = a.reshape((*la, m, k))
@@ -491,11 +494,16 @@ def arithmetic_mean(
     """
     xa = np.asarray(x, dtype=np.float64)
     w = _as_w(W)
-    obs = ~np.isnan(xa)
-    num = batched_matmul(np.where(obs, xa, 0.0), w)
-    den = _available_weight(obs, w)
+    # Complete data first: one product, no masked copy. A missing child makes NaN every
+    # parent of its row (NaN times a zero weight is NaN), which sends the call to the
+    # masked version below.
+    num = batched_matmul(xa, w)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return num / den
+        if not np.isnan(num).any():
+            return num / w.sum(axis=-2)[..., None, :]
+        obs = ~np.isnan(xa)
+        num = batched_matmul(np.where(obs, xa, 0.0), w)
+        return num / _available_weight(obs, w)
 
 
 @register("aggregate", "geometric")
