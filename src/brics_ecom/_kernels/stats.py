@@ -189,17 +189,32 @@ def _moments_block(
     gets bit-for-bit :func:`skew_kurt_type2` of that row.
     """
     assert z.flags.c_contiguous and d.flags.c_contiguous  # (rows as in 1-D; flat is a view)
+    _, s2, s3, s4 = _central_sums_block(z, miss, n, d, d2)
+    return _skew_from_sums(n, s2, s3)[:, 0], _kurt_from_sums(n, s2, s4)[:, 0]
+
+
+def _central_sums_block(
+    z: NDArray[np.float64],
+    miss: NDArray[np.intp],
+    n: NDArray[np.float64],
+    d: NDArray[np.float64],
+    d2: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], ...]:
+    """The refined mean and the central sums of orders 2, 3 and 4 of the rows of a block.
+
+    As :func:`_moments_block` (same arguments, same operations), each of shape ``(rows, 1)``.
+    """
     flat = d.reshape(-1)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore", under="ignore"):
         mean = z.sum(axis=1, keepdims=True) / n
         np.subtract(z, mean, out=d)
-        flat[miss] = 0.0  # (much faster than a masked copy when few are missing)
+        flat[miss] = 0.0
         corr = d.sum(axis=1, keepdims=True) / n
         mean = np.where(np.isfinite(mean), mean + corr, mean)
         np.subtract(z, mean, out=d)
         flat[miss] = 0.0
         s2, s3, s4 = _power_sums(d, 1, (2, 3, 4), scratch=d2)
-    return _skew_from_sums(n, s2, s3)[:, 0], _kurt_from_sums(n, s2, s4)[:, 0]
+    return mean, s2, s3, s4
 
 
 def _missing(a: NDArray[np.float64]) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
@@ -222,9 +237,19 @@ def _skew_kurt_rows(arr: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDAr
     Bit-for-bit the same results (see :func:`_moments_block`), computed block of rows by
     block of rows in reused buffers. ``arr`` is not modified.
     """
+    sk, ku, _ = _moments_rows(arr)
+    return sk, ku
+
+
+def _moments_rows(
+    arr: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """:func:`_skew_kurt_rows` and, per row, its count, refined mean and central sums of
+    orders 2, 3 and 4 (the last as one array of shape ``(5, rows)``, in that order)."""
     n_rows, m = arr.shape
     sk = np.empty(n_rows)
     ku = np.empty(n_rows)
+    sums = np.empty((5, n_rows))
     step = max(1, BLOCK_SIZE // max(m, 1))
     bufs = np.empty((3, min(step, n_rows), m))
     for start in range(0, n_rows, step):
@@ -233,8 +258,12 @@ def _skew_kurt_rows(arr: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDAr
         miss, n = _missing(a)
         np.copyto(z, a)
         z.reshape(-1)[miss] = 0.0
-        sk[start : start + step], ku[start : start + step] = _moments_block(z, miss, n, d, d2)
-    return sk, ku
+        assert z.flags.c_contiguous and d.flags.c_contiguous
+        mean, s2, s3, s4 = _central_sums_block(z, miss, n, d, d2)
+        b = slice(start, start + a.shape[0])
+        sk[b], ku[b] = _skew_from_sums(n, s2, s3)[:, 0], _kurt_from_sums(n, s2, s4)[:, 0]
+        sums[:, b] = np.hstack([n, mean, s2, s3, s4]).T
+    return sk, ku, sums
 
 
 def _squeeze(a: NDArray[np.float64], axis: Axis) -> Any:

@@ -64,8 +64,9 @@ from brics_ecom.registry import available, get_method, register
 
 from .stats import (
     BLOCK_SIZE,
-    _missing,
-    _moments_block,
+    _kurt_from_sums,
+    _moments_rows,
+    _skew_from_sums,
     _skew_kurt_rows,
     skew_kurt_type2,
     skew_type2,
@@ -675,6 +676,26 @@ def _extreme(w: NDArray[np.float64], up: NDArray[np.bool_], n_up: int) -> NDArra
     return np.where(up[:, None], hi, np.fmin.reduce(w, axis=1, keepdims=True))
 
 
+#: Relative distance to a threshold (or collapse of the variance) below which the
+#: winsorisation loop recomputes a row's moments from scratch instead of trusting the
+#: updated sums (whose error is a few ulps): the decision is then exactly _treat_1d's.
+_GUARD = 1e-7
+
+
+def _shifted_moments(
+    n: NDArray[np.float64], t: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Skewness, kurtosis and central sum of squares from the sums ``t[k] = sum (x - c)**k``
+    (k = 1..4, rows ``t[0..3]``) about a fixed centre ``c``."""
+    t1, t2, t3, t4 = t
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        delta = t1 / n  # mean - c
+        s2 = t2 - n * delta**2
+        s3 = t3 - 3.0 * delta * t2 + 2.0 * n * delta**3
+        s4 = t4 - 4.0 * delta * t3 + 6.0 * delta**2 * t2 - 3.0 * n * delta**4
+    return _skew_from_sums(n, s2, s3), _kurt_from_sums(n, s2, s4), s2
+
+
 def _winsorise_block(
     w: NDArray[np.float64],
     sk: NDArray[np.float64],
@@ -684,6 +705,7 @@ def _winsorise_block(
     lo: NDArray[np.bool_],
     n_hi: NDArray[np.int64],
     n_lo: NDArray[np.int64],
+    sums: NDArray[np.float64],
     winmax: int | None,
     skew_thresh: float,
     kurt_thresh: float,
@@ -691,31 +713,38 @@ def _winsorise_block(
     """The winsorisation loop of :func:`_treat_1d` on all rows of ``w`` (failing rows) at once.
 
     Each pass moves every row that still fails and is below ``winmax`` by one step, up or
-    down by the sign of its skewness, then recomputes the moments of those rows only.
+    down by the sign of its skewness. A step replaces a block of equal values by one other
+    value, so the rows' power sums about their first mean are updated from the block
+    alone (no pass over the row); a row close to a threshold, or whose variance
+    collapses, gets its moments recomputed from scratch, and so does every row leaving the
+    loop, so decisions and reported moments are bit-for-bit _treat_1d's.
     Everything is updated in place: ``w`` (winsorised), ``sk``/``ku`` (the rows' moments,
     then the final ones), ``code`` (the final check, ``_FAIL`` on entry), ``hi``/``lo``
     (the last blocks, all False on entry) and ``n_hi``/``n_lo`` (their sizes, 0 on entry).
+    ``sums`` (shape ``(5, rows)``) holds each row's count, mean and central sums of orders
+    2 to 4, from :func:`stats._moments_rows`.
     """
     if w.shape[0] == 0 or (winmax is not None and winmax <= 0):
         return
     # compact state of the rows still in the loop, written back when a row leaves it
     act = np.arange(w.shape[0])
-    wa = w.copy()  # NaN where missing, for the steps (fmax/fmin skip it)
+    wa = w.copy()  # NaN where missing (fmax/fmin skip it)
     m = wa.shape[1]
-    miss, n = _missing(wa)
-    za = wa.copy()  # 0 where missing, for the moments
-    za.reshape(-1)[miss] = 0.0
+    n, centre = sums[0].copy(), sums[1].copy()
+    t = np.vstack([np.zeros_like(n), sums[2:]])  # sums of (x - centre)**k, k = 1..4
+    s2_first = sums[2].copy()
     ha, la = hi.copy(), lo.copy()
     nha, nla = n_hi.copy(), n_lo.copy()
     ska = sk.copy()
-    d, d2 = np.empty_like(wa), np.empty_like(wa)
+    thresholds = (skew_thresh * (1 + _GUARD), skew_thresh * (1 - _GUARD))
     while True:
         # One step. Rows in the loop fail, so their skewness is not NaN, their values are
         # finite and not all equal: the block is not empty and neither are the others.
         k = act.size
         up = ska >= 0
         n_up = int(np.count_nonzero(up))
-        block = wa == _extreme(wa, up, n_up)
+        old = _extreme(wa, up, n_up)
+        block = wa == old
         pos = np.flatnonzero(block)  # (flat indices: much faster than masked copies)
         r = pos // m
         flat_w = wa.reshape(-1)
@@ -724,9 +753,7 @@ def _winsorise_block(
         # (-inf / inf if there were no other value, as in _treat_1d)
         repl = np.where(np.isnan(repl), np.where(up, -np.inf, np.inf)[:, None], repl)
         _exact_zero_replacements(repl, wa, block, up)
-        new = repl[r, 0]
-        flat_w[pos] = new
-        za.reshape(-1)[pos] = new
+        flat_w[pos] = repl[r, 0]
         size = np.bincount(r, minlength=k)
         if n_up == k:
             ha, nha = block, size
@@ -736,8 +763,24 @@ def _winsorise_block(
             nha = np.where(up, size, nha)
             nla = np.where(up, nla, size)
 
-        # check again
-        ska, kua = _moments_block(za, miss, n, d, d2)
+        # check again, from the updated sums
+        with np.errstate(invalid="ignore", over="ignore"):
+            d_old, d_new = old[:, 0] - centre, repl[:, 0] - centre
+            p_old, p_new = d_old.copy(), d_new.copy()
+            for j in range(4):
+                t[j] += size * (p_new - p_old)
+                p_old *= d_old
+                p_new *= d_new
+        ska, kua, s2 = _shifted_moments(n, t)
+        with np.errstate(invalid="ignore"):
+            exact = (
+                ~np.isfinite(ska) | ~np.isfinite(kua) | ~(s2 > _GUARD * s2_first)
+                | ((np.abs(ska) <= thresholds[0]) & (np.abs(ska) >= thresholds[1]))
+                | (np.abs(kua - kurt_thresh) <= _GUARD * max(abs(kurt_thresh), 1.0))
+                | (np.abs(ska) <= _GUARD)
+            )  # fmt: skip
+        if exact.any():
+            ska[exact], kua[exact] = _skew_kurt_rows(wa[exact])
         coda = _pass_codes(ska, kua, skew_thresh, kurt_thresh)
         keep = coda == _FAIL
         if winmax is not None:
@@ -748,13 +791,14 @@ def _winsorise_block(
         rows = act[gone]
         w[rows], hi[rows], lo[rows] = wa[gone], ha[gone], la[gone]
         n_hi[rows], n_lo[rows] = nha[gone], nla[gone]
-        sk[rows], ku[rows], code[rows] = ska[gone], kua[gone], coda[gone]
+        sk_out, ku_out = _skew_kurt_rows(w[rows])  # the reported moments, from scratch
+        sk[rows], ku[rows] = sk_out, ku_out
+        code[rows] = _pass_codes(sk_out, ku_out, skew_thresh, kurt_thresh)
         if not keep.any():
             return
-        act, wa, za, ha, la = act[keep], wa[keep], za[keep], ha[keep], la[keep]
+        act, wa, ha, la = act[keep], wa[keep], ha[keep], la[keep]
         nha, nla, ska = nha[keep], nla[keep], ska[keep]
-        miss, n = _missing(wa)
-        d, d2 = d[: act.size], d2[: act.size]
+        n, centre, t, s2_first = n[keep], centre[keep], t[:, keep], s2_first[keep]
 
 
 def _log_block(
@@ -893,7 +937,7 @@ def _treat_rows(
     win_groups: list[tuple[NDArray[np.intp], NDArray[np.intp], str]] = []
 
     # 1. first check, all rows at once
-    sk0, ku0 = _skew_kurt_rows(x)
+    sk0, ku0, sums0 = _moments_rows(x)
     code0 = _pass_codes(sk0, ku0, st, kt)
     det = _empty_codes(n_rows)
     det["skew_before"], det["kurt_before"], det["pass_before"] = sk0, ku0, code0
@@ -908,7 +952,7 @@ def _treat_rows(
         # in cache); each pass of the loop moves every row of the block still failing and
         # below winmax by one step (rows may take different directions)
         w = x[fail]  # (a copy)
-        sk, ku = sk0[fail], ku0[fail]
+        sk, ku, sums = sk0[fail], ku0[fail], sums0[:, fail]
         code = np.full(nf, _FAIL, dtype=np.int8)
         n_hi = np.zeros(nf, dtype=np.int64)
         n_lo = np.zeros(nf, dtype=np.int64)
@@ -916,7 +960,8 @@ def _treat_rows(
         for s in range(0, nf, step):
             b = slice(s, s + step)
             _winsorise_block(
-                w[b], sk[b], ku[b], code[b], hi[b], lo[b], n_hi[b], n_lo[b], winmax, st, kt
+                w[b], sk[b], ku[b], code[b], hi[b], lo[b], n_hi[b], n_lo[b], sums[:, b],
+                winmax, st, kt,
             )
         det["n_winsorised"][fail] = n_hi + n_lo
         det["skew_after_winsorise"][fail] = sk
