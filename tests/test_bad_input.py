@@ -446,3 +446,25 @@ def test_denominate_problems_name_units_and_codes(panel: xr.DataArray) -> None:
         be.denominate(panel, denominators=zero, mapping={"x": "pop"})
     with pytest.raises(DataError, match="no denominator data"):
         be.denominate(panel, mapping={"x": "pop"})
+
+
+def test_degenerate_slices_found_whatever_the_output_looks_like() -> None:
+    """normalise checks zero range/variance from its output: slices whose output is
+    ±inf rather than NaN (squared deviations underflowing to a zero sd) are caught too,
+    and the pooled reference names the indicator."""
+    values = np.array([[1e-170, 0.0, 0.0, 0.0], [1.0, 2.0, 3.0, 4.0]]).T[:, None, :]
+    tiny = xr.DataArray(
+        values,
+        dims=("unit", "time", "indicator"),
+        coords={"unit": list("abcd"), "time": [2020], "indicator": ["x", "y"]},
+    )
+    with pytest.raises(
+        DataError, match=r"zscore: zero variance for \[\{'time': 2020, 'indicator': 'x'\}\]"
+    ):
+        be.normalise(tiny, "zscore")
+    flat = tiny.copy()
+    flat.loc[{"indicator": "x"}] = 0.1
+    with pytest.warns(DataWarning, match=r"minmax: zero range for \[\{'indicator': 'x'\}\]"):
+        out = be.normalise(flat, "minmax", reference="pooled")
+    assert bool(out.sel(indicator="x").isnull().all())
+    assert bool(out.sel(indicator="y").notnull().all())

@@ -962,7 +962,7 @@ def _treat_rows(
             _winsorise_block(
                 w[b], sk[b], ku[b], code[b], hi[b], lo[b], n_hi[b], n_lo[b], sums[:, b],
                 winmax, st, kt,
-            )
+            )  # fmt: skip
         det["n_winsorised"][fail] = n_hi + n_lo
         det["skew_after_winsorise"][fail] = sk
         det["kurt_after_winsorise"][fail] = ku
