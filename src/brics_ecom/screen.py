@@ -21,8 +21,9 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -56,8 +57,16 @@ class Screened:
     """
 
     data: xr.DataArray | None
-    report: pd.DataFrame
+    _report: pd.DataFrame | Callable[[], pd.DataFrame] = field(repr=False)
     dropped: tuple[str, ...]
+
+    @property
+    def report(self) -> pd.DataFrame:
+        """The report table (built on first access: a pipeline run rarely reads it)."""
+        if callable(self._report):
+            object.__setattr__(self, "_report", self._report())
+        assert isinstance(self._report, pd.DataFrame)
+        return self._report
 
     def without_data(self) -> Screened:
         """The same report without the screened panel (to free memory)."""
@@ -130,7 +139,7 @@ def screen(
         nonzero_thresh = 0.05
     check_number(dat_thresh, param="dat_thresh", func="screen", low=0, high=1)
     check_number(nonzero_thresh, param="nonzero_thresh", func="screen", low=0, high=1)
-    units = [str(u) for u in panel["unit"].values]
+    units = [str(u) for u in panel["unit"].values.tolist()]
     inc, exc = list(force_include), list(force_exclude)
     for name, lst in (("force_include", inc), ("force_exclude", exc)):
         unknown = sorted(set(lst) - set(units))
@@ -164,7 +173,7 @@ def screen(
         "Dat_Avail": dat_avail, "Non_Zero": non_zero, "LowData": low_data,
         "LowNonZero": low_nz, "LowDatOrZeroFlag": low_data | low_nz, "Included": included,
     }  # fmt: skip
-    report = _report_frame(x, dims, table)
+    index_labels = {d: x[d].values for d in dims}
     other = tuple(i for i, d in enumerate(dims) if d != "unit")
     keep_any = np.asarray(included.any(axis=other) if other else included)
     dropped = tuple(u for u, k in zip(units, keep_any, strict=True) if not k)
@@ -190,16 +199,18 @@ def screen(
          "force_include": inc, "force_exclude": exc},
     )  # fmt: skip
     data = with_history(data, panel, call)
-    return Screened(data=data, report=report, dropped=dropped)
+    report = functools.partial(_report_frame, index_labels, table)
+    return Screened(data, report, dropped)
 
 
-def _report_frame(x: xr.DataArray, dims: list[str], table: dict[str, np.ndarray]) -> pd.DataFrame:
+def _report_frame(labels: dict[str, np.ndarray], table: dict[str, np.ndarray]) -> pd.DataFrame:
     """One row per unit (× time on panels), with the report's columns."""
-    keep = [d for d in dims if not (d == "time" and x.sizes[d] == 1)]
+    dims = list(labels)
+    keep = [d for d in dims if not (d == "time" and len(labels[d]) == 1)]
     squeeze = tuple(i for i, d in enumerate(dims) if d not in keep)
     if len(keep) == 1:
-        index: pd.Index = pd.Index(x[keep[0]].values, name=keep[0])
+        index: pd.Index = pd.Index(labels[keep[0]], name=keep[0])
     else:
-        index = pd.MultiIndex.from_product([x[d].values for d in keep], names=keep)
+        index = pd.MultiIndex.from_product([labels[d] for d in keep], names=keep)
     columns = {k: np.squeeze(v, axis=squeeze).reshape(-1) for k, v in table.items()}
     return pd.DataFrame(columns, index=index)
