@@ -7,6 +7,8 @@ length-1 axes for the core dims so that kernels see keepdims-shaped parameters.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
@@ -110,8 +112,11 @@ def apply_kernel(
         # C order with the core dims last, whatever the caller's memory layout: NumPy's
         # reductions sum contiguous axes pairwise and strided ones sequentially, so this
         # makes results bit-identical between NumPy- and dask-backed panels.
-        data = np.ascontiguousarray(data)
+        contiguous = np.ascontiguousarray(data)
         kwargs = dict(plain)
+        if contiguous is not data and _overwrites(func):
+            kwargs["overwrite_x"] = True  # a private copy (a dask block is never written)
+        data = contiguous
         for name, arr in zip(names, extra, strict=True):
             arr = np.ascontiguousarray(arr)
             if name in da_params:
@@ -147,6 +152,15 @@ def apply_kernel(
         k: v for k, v in x.coords.items() if k not in out.coords and set(v.dims) <= set(out.dims)
     }
     return out.assign_coords(lost) if lost else out
+
+
+@functools.lru_cache(maxsize=256)
+def _overwrites(func: Callable[..., Any]) -> bool:
+    """Whether a kernel takes ``overwrite_x`` (it may then write into its input)."""
+    try:
+        return "overwrite_x" in inspect.signature(func).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return False
 
 
 def _same_labels(a: xr.DataArray, b: xr.DataArray, dims: Sequence[Hashable]) -> bool:
@@ -199,7 +213,11 @@ def _apply_eager(
         shape = [x.sizes[d] if d in a_lead else 1 for d in lead] + [a.sizes[d] for d in a_core]
         kwargs[name] = np.ascontiguousarray(av).reshape(shape)
     xt = ordered(x, *order)
-    out = func(np.ascontiguousarray(xt.values), **kwargs)
+    values = xt.values
+    data = np.ascontiguousarray(values)
+    if data is not values and _overwrites(func):
+        kwargs["overwrite_x"] = True  # a private copy: the kernel may fill it in place
+    out = func(data, **kwargs)
     result = xt.copy(deep=False, data=np.asarray(out, dtype=np.float64))
     if not keep_attrs:
         result.attrs = {}

@@ -122,11 +122,18 @@ def _check_stat(stat: str, func: str) -> None:
         )
 
 
-def _nanstat_last(a: FloatArray, stat: str) -> FloatArray:
+def _nanstat_last(a: FloatArray, stat: str, *, scratch: bool = False) -> FloatArray:
     """Mean or median over the last axis, skipping NaN, keepdims; NaN if nothing observed.
 
     The median of an even count is ``(a + b) / 2`` of the two middle values, as R does.
+    ``scratch=True``: ``a`` is a private C-contiguous copy that the mean may overwrite.
     """
+    if stat == "mean" and scratch:
+        # the same sums as below, with no temporary beyond the mask
+        missing = np.isnan(a)
+        np.copyto(a, 0.0, where=missing)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return a.sum(axis=-1, keepdims=True) / (a.shape[-1] - missing.sum(-1, keepdims=True))
     obs = ~np.isnan(a)
     n = obs.sum(axis=-1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -221,7 +228,12 @@ def fill_stat(x: ArrayLike, stat: Stat = "mean", *, axis: int | Sequence[int] = 
 
 
 def fill_group(
-    x: ArrayLike, groups: ArrayLike, stat: Stat = "mean", *, axis: int = -1
+    x: ArrayLike,
+    groups: ArrayLike,
+    stat: Stat = "mean",
+    *,
+    axis: int = -1,
+    overwrite_x: bool = False,
 ) -> FloatArray:
     """Fill missing cells with the mean or median of the unit's group.
 
@@ -240,6 +252,9 @@ def fill_group(
         Statistic.
     axis : int, default -1
         Unit axis.
+    overwrite_x : bool, default False
+        Fill the gaps of ``x`` itself (a C-contiguous float64 array with ``axis`` last)
+        instead of a copy, saving one array; otherwise ``x`` is not modified.
 
     Returns
     -------
@@ -262,9 +277,12 @@ def fill_group(
     # one copy is proportional to the number of gaps
     stats = np.full((*moved.shape[:-1], groups.size + 1), np.nan)  # last: no group
     for i, g in enumerate(groups):
-        stats[..., i : i + 1] = _nanstat_last(moved[..., np.flatnonzero(codes == g)], stat)
+        members = np.take(moved, np.flatnonzero(codes == g), axis=-1)  # (a copy)
+        stats[..., i : i + 1] = _nanstat_last(members, stat, scratch=True)
     which = np.where(codes >= 0, np.searchsorted(groups, codes), groups.size)
-    out = moved.copy()  # C order: flat positions below are (row, unit) pairs
+    # C order: flat positions below are (row, unit) pairs
+    in_place = overwrite_x and moved.flags.c_contiguous and moved.dtype == np.float64
+    out = moved if in_place else moved.copy()
     gaps = np.flatnonzero(np.isnan(out))
     if gaps.size:
         row, unit = np.divmod(gaps, max(out.shape[-1], 1))
