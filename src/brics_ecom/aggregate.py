@@ -258,7 +258,10 @@ def aggregate(
         nodes = aggs
         if include_indicators:  # indicators and aggregates written into one array
             n_ind = x.shape[-1]
-            values = np.empty((*x.shape[:-1], n_ind + len(aggs)))
+            # node-major, units contiguous: the normalised panel is usually stored with
+            # units contiguous too, so copying it in is a straight copy (not a transpose),
+            # and ranking along units reads contiguous rows
+            values = np.empty((*x.shape[:-2], n_ind + len(aggs), x.shape[-2])).swapaxes(-1, -2)
             values[..., :n_ind] = x.values
             _tree_kernel(
                 values[..., :n_ind], w_all.values, lead=lead, out=values[..., n_ind:], **kwargs

@@ -69,11 +69,19 @@ def _run_impute(
     params = dict(params)
     method = params.pop("method", "mean")
     out = impute(panel, method, spec=spec, **params)
-    if out.chunks is None and out.dims == panel.dims:
-        axes = tuple(i for i, d in enumerate(panel.dims) if d != "indicator")
-        # imputation only fills cells: imputed = missing before - missing after
-        n_before = np.count_nonzero(np.isnan(panel.values), axis=axes)
-        n_after = np.count_nonzero(np.isnan(out.values), axis=axes)
+    if out.chunks is None and out.dims == panel.dims and panel.dims[-1] == "indicator":
+        # imputation only fills cells: imputed = missing before - missing after, and only
+        # the cells missing before are read from the output
+        n_ind = panel.sizes["indicator"]
+        gaps = np.flatnonzero(np.isnan(panel.values))
+        indicator_of_gap = gaps % max(n_ind, 1)
+        still = np.isnan(
+            out.values.reshape(-1)[gaps]
+            if out.values.flags.c_contiguous
+            else out.values[np.unravel_index(gaps, panel.shape)]
+        )
+        n_before = np.bincount(indicator_of_gap, minlength=n_ind)
+        n_after = np.bincount(indicator_of_gap[still], minlength=n_ind)
         index = pd.Index(panel.indexes["indicator"].values, name="indicator")
         report = {
             "n_imputed": pd.Series(n_before - n_after, index=index),
