@@ -377,3 +377,52 @@ def test_specs_steps_and_pipelines_pickle() -> None:
     assert again == pipe and again.spec == spec and again.spec.name == spec.name
     assert pickle.loads(pickle.dumps(pipe.steps[0])) == pipe.steps[0]
     xr.testing.assert_identical(again.run(panel).scores, pipe.run(panel).scores)
+
+
+@pytest.mark.parametrize(
+    "keep", ["none", ["raw"], ["denominate"], ["impute"], ["screen"], ["treat"], ["normalise"]]
+)
+def test_donated_intermediates_change_nothing(keep) -> None:
+    """A run may fill its own intermediate panels in place (impute, treat) when nothing
+    keeps them: results, reports and kept panels equal those of a run that keeps
+    everything, and the caller's panel is untouched, also when a step passes its input
+    through (screen dropping nothing)."""
+    from brics_ecom.datasets import make_synthetic
+
+    panel, spec = make_synthetic(60, 4, 12, rng=3)
+    before = panel.values.copy()
+    pipe = be.Pipeline(
+        spec,
+        [
+            ("denominate", {}),
+            ("impute", {"method": "group_mean", "group": "region"}),
+            ("screen", {"dat_thresh": 0.1}),
+            ("treat", {}),
+            ("normalise", {"method": "minmax"}),
+            ("aggregate", {}),
+        ],
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", be.errors.DataWarning)
+        full = pipe.run(panel)
+        lean = pipe.run(panel, keep=keep)
+        # the same steps called one by one (front doors never write into their input)
+        direct = {"raw": panel, "denominate": be.denominate(panel, spec)}
+        direct["impute"] = be.impute(direct["denominate"], "group_mean", group="region")
+        direct["screen"] = be.screen(direct["impute"], dat_thresh=0.1).data
+        direct["treat"] = be.treat(direct["screen"], spec=spec).data
+        direct["normalise"] = be.normalise(direct["treat"], "minmax", spec=spec)
+        scores = be.aggregate(direct["normalise"], spec, include_indicators=True)
+    np.testing.assert_array_equal(panel.values, before)
+    xr.testing.assert_identical(lean.scores, full.scores)
+    np.testing.assert_array_equal(lean.scores.values, scores.values)
+    for name, data in lean.data.items():
+        xr.testing.assert_identical(data, full.data[name])
+        if name != "aggregate":
+            np.testing.assert_array_equal(data.values, direct[name].values)
+    for name in ("impute",):
+        for key, series in lean.reports[name].items():
+            pd.testing.assert_series_equal(series, full.reports[name][key])
+    pd.testing.assert_frame_equal(lean.reports["treat"].report, full.reports["treat"].report)
+    assert int(full.reports["impute"]["n_imputed"].sum()) > 0
+    assert bool(full.reports["treat"].report["n_winsorised"].sum() > 0)

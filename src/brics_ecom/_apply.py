@@ -7,9 +7,11 @@ length-1 axes for the core dims so that kernels see keepdims-shaped parameters.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import inspect
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -154,6 +156,31 @@ def apply_kernel(
     return out.assign_coords(lost) if lost else out
 
 
+#: Arrays whose memory the current call may overwrite: a pipeline donates a step's input
+#: when it made that panel itself and keeps it nowhere (see :func:`donated`).
+_DONATED: contextvars.ContextVar[tuple[np.ndarray, ...]] = contextvars.ContextVar(
+    "brics_ecom_donated", default=()
+)
+
+
+@contextlib.contextmanager
+def donated(*arrays: np.ndarray | None) -> Iterator[None]:
+    """Within this block, kernels that can (``overwrite_x``) may write into ``arrays``.
+
+    Only for arrays nobody else will read: a pipeline's own intermediate panels.
+    """
+    token = _DONATED.set(tuple(a for a in arrays if a is not None))
+    try:
+        yield
+    finally:
+        _DONATED.reset(token)
+
+
+def may_overwrite(values: np.ndarray) -> bool:
+    """Whether ``values`` lies in memory donated by :func:`donated`."""
+    return any(np.may_share_memory(values, d) for d in _DONATED.get())
+
+
 @functools.lru_cache(maxsize=256)
 def _overwrites(func: Callable[..., Any]) -> bool:
     """Whether a kernel takes ``overwrite_x`` (it may then write into its input)."""
@@ -215,8 +242,8 @@ def _apply_eager(
     xt = ordered(x, *order)
     values = xt.values
     data = np.ascontiguousarray(values)
-    if data is not values and _overwrites(func):
-        kwargs["overwrite_x"] = True  # a private copy: the kernel may fill it in place
+    if _overwrites(func) and (data is not values or may_overwrite(values)):
+        kwargs["overwrite_x"] = True  # a private copy or donated memory: fill it in place
     out = func(data, **kwargs)
     result = xt.copy(deep=False, data=np.asarray(out, dtype=np.float64))
     if not keep_attrs:

@@ -228,7 +228,7 @@ def _denominate_eager(
     # denominators lack dims the panel has beyond (unit, time, indicator): broadcast
     others = [d for d in panel.dims if d != "indicator"]
     shape = [den.shape[dims.index(d)] if d in dims else 1 for d in others]
-    values = np.array(panel.values, dtype=np.float64, copy=True)
+    values = _copy_units_innermost(panel)
     by_indicator = np.moveaxis(values, panel.get_axis_num("indicator"), -1)  # a view
     position = {str(c): i for i, c in enumerate(panel["indicator"].values.tolist())}
     for code, dcode in mapping.items():
@@ -253,6 +253,25 @@ def _denominate_eager(
             if factor != 1.0:  # x / d * 1 is x / d exactly
                 np.multiply(numerator, factor, out=numerator)
     return values
+
+
+def _copy_units_innermost(panel: xr.DataArray) -> np.ndarray:
+    """A float64 copy of the panel's values stored with the ``unit`` axis innermost.
+
+    The dims are unchanged (the copy is a transposed view of its buffer). The steps after
+    denomination take their statistics over units, and the kernels want each series of
+    units contiguous: laid out so here, the copy that denomination makes anyway spares
+    them a transposing copy of their own. Each indicator's slice is then contiguous rows
+    of units too, which the division below reads faster.
+    """
+    v = panel.values
+    if "unit" not in panel.dims:
+        return np.array(v, dtype=np.float64, copy=True)
+    axis = panel.get_axis_num("unit")
+    source = np.moveaxis(v, axis, -1)
+    buf = np.empty(source.shape)
+    np.copyto(buf, source, casting="unsafe")
+    return np.moveaxis(buf, -1, axis)
 
 
 def _check_scale(scale: float | Mapping[str, float], mapping: Mapping[str, str]) -> None:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ._apply import donated
 from ._history import describe_call, with_history
 from ._validation import report_dropped
 from .aggregate import aggregate, method_param_names, node_weights
@@ -63,17 +64,32 @@ def _run_screen(
     return res.data, res
 
 
+def _spare_values(current: xr.DataArray, data: Mapping[str, xr.DataArray]) -> np.ndarray | None:
+    """``current``'s values if the next step may overwrite them: an intermediate panel that
+    is kept nowhere and shares no memory with the raw panel or a kept one."""
+    if current.chunks is not None:
+        return None
+    values = current.values
+    for kept in data.values():
+        if kept.chunks is None and np.may_share_memory(values, kept.values):
+            return None
+    return values
+
+
 def _run_impute(
     panel: xr.DataArray, spec: IndexSpec, params: dict[str, Any]
 ) -> tuple[xr.DataArray, Any]:
     params = dict(params)
     method = params.pop("method", "mean")
+    counts = panel.chunks is None and panel.dims[-1] == "indicator"
+    # the gaps before (the input may be filled in place when the pipeline donates it)
+    gaps = np.flatnonzero(np.isnan(panel.values)) if counts else None
+    missing_before = None if counts else panel.isnull()
     out = impute(panel, method, spec=spec, **params)
-    if out.chunks is None and out.dims == panel.dims and panel.dims[-1] == "indicator":
+    if gaps is not None and out.chunks is None and out.dims == panel.dims:
         # imputation only fills cells: imputed = missing before - missing after, and only
         # the cells missing before are read from the output
         n_ind = panel.sizes["indicator"]
-        gaps = np.flatnonzero(np.isnan(panel.values))
         indicator_of_gap = gaps % max(n_ind, 1)
         still = np.isnan(
             out.values.reshape(-1)[gaps]
@@ -89,8 +105,10 @@ def _run_impute(
         }
     else:
         other = [d for d in panel.dims if d != "indicator"]
+        if missing_before is None:
+            missing_before = panel.isnull()
         report = {
-            "n_imputed": (panel.isnull() & out.notnull()).sum(other).to_series(),
+            "n_imputed": (missing_before & out.notnull()).sum(other).to_series(),
             "n_missing_after": out.isnull().sum(other).to_series(),
         }
     return out, report
@@ -495,11 +513,13 @@ class Pipeline:
                 data["raw"] = current
                 data[names[start - 1]] = current
         scores = None
+        made_here = False  # whether `current` is an output of this run (not given to it)
         for s in self._steps[start:]:
             params = dict(s.params)
             if s.name == "aggregate" and isinstance(params.get("weights"), str):
                 params["weights"] = self._named_weights(params["weights"])
-            with trusted_panels():
+            spare = _spare_values(current, data) if made_here else None
+            with trusted_panels(), donated(spare):
                 out, report = STEPS[s.name](current, self._spec, params)
             if s.name in kept or s.name == "aggregate":
                 data[s.name] = out
@@ -511,6 +531,7 @@ class Pipeline:
                 scores = out
             else:
                 current = out
+                made_here = s.name not in kept
         if scores is None and "aggregate" in data and "aggregate" not in names[start:]:
             scores = data["aggregate"]
         data = {k: v for k, v in data.items() if k in kept or k == "aggregate"}

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._apply import single_chunk
+from ._apply import may_overwrite, single_chunk
 from ._history import describe_call, with_history
 from ._kernels import treat as _tk
 from ._validation import check_number
@@ -297,9 +297,11 @@ def _treat_eager(
             continue
         idx = [position[c] for c in members]
         sub = values if whole else np.take(values, idx, axis=ind_axis)
-        treated, details, flags = _tk._treat_array_parts(sub, axis=unit_axis, **_kernel_opts(opts))
+        treated, details, flags = _tk._treat_array_parts(
+            sub, axis=unit_axis, overwrite_x=not whole or may_overwrite(sub), **_kernel_opts(opts)
+        )
         if whole:
-            values = treated  # a new array: the input is not touched
+            values = treated  # a new array, or the donated input (see _apply.donated)
         else:
             put = [slice(None)] * values.ndim
             put[ind_axis] = idx  # type: ignore[call-overload]

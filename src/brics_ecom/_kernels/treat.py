@@ -856,11 +856,14 @@ def _transform_rows(
     transform: TransformFunc,
     values: NDArray[np.float64],
     rows: NDArray[np.intp],
+    skew_thresh: float,
+    kurt_thresh: float,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], list[str]]:
     """Transform rows ``src[idx]`` (skewness ``sk``) into ``values[rows]``, block by block.
 
     The built-in log transforms are vectorised (:func:`_log_block`); any other transform
-    is called row by row, in order. Returns the skewness and kurtosis of the transformed
+    is called row by row, in order. A row whose check after the transform is NA stays
+    untreated: it is not written. Returns the skewness and kurtosis of the transformed
     rows and their flags.
     """
     nt, m = idx.size, src.shape[1]
@@ -877,7 +880,11 @@ def _transform_rows(
         else:
             out, fl = _call_block(base, transform)
         sk_t[b], ku_t[b] = _skew_kurt_rows(out)
-        values[rows[b]] = out
+        final = _pass_codes(sk_t[b], ku_t[b], skew_thresh, kurt_thresh) != _NA
+        if final.all():
+            values[rows[b]] = out
+        else:
+            values[rows[b][final]] = out[final]
         flags += fl
     return sk_t, ku_t, flags
 
@@ -922,14 +929,17 @@ def _treat_rows(
     kurt_thresh: float,
     transform: TransformFunc | None,
     combine: bool,
+    in_place: bool = False,
 ) -> tuple[NDArray[np.float64], Callable[[], NDArray[np.object_]], dict[str, NDArray[Any]]]:
-    """:func:`_treat_1d` on every row of the C-contiguous 2-D ``x`` (not modified).
+    """:func:`_treat_1d` on every row of the C-contiguous 2-D ``x``.
 
-    Returns the treated rows, a function that builds the per-point flags, and the details.
+    Returns the treated rows (``x`` itself if ``in_place``, else a copy: ``x`` is then not
+    modified), a function that builds the per-point flags, and the details. A row is
+    written once, when its treatment is final, and read from ``x`` before that.
     """
     n_rows, m = x.shape
     st, kt = skew_thresh, kurt_thresh
-    values = x.copy()
+    values = x if in_place else x.copy()
     # the flag at every position of a row before its winsorised blocks are marked:
     # row_names[row_code[i]] ("" for most rows, "+<flag>" for transformed ones)
     row_code = np.zeros(n_rows, dtype=np.intp)
@@ -982,16 +992,15 @@ def _treat_rows(
             assert transform is not None
             rows = fail[tj]
             src, idx, sk_in = (w, tj, sk[tj]) if combine else (x, rows, sk0[rows])
-            sk_t, ku_t, t_flags = _transform_rows(src, idx, sk_in, transform, values, rows)
+            sk_t, ku_t, t_flags = _transform_rows(src, idx, sk_in, transform, values, rows, st, kt)
             code_t = _pass_codes(sk_t, ku_t, st, kt)
             det["transformed"][rows] = True
             det["skew_after_transform"][rows] = sk_t
             det["kurt_after_transform"][rows] = ku_t
             det["pass_after_transform"][rows] = code_t
             na = code_t == _NA
-            if na.any():  # untreated
+            if na.any():  # untreated: _transform_rows left their values alone
                 det["na_stop"][rows[na]] = True
-                values[rows[na]] = x[rows[na]]
             t_arr = np.array(t_flags, dtype=object)
             for tflag in dict.fromkeys(t_flags):
                 sel = np.flatnonzero(~na & (t_arr == tflag))
@@ -1085,8 +1094,13 @@ def _treat_array_parts(
     kurt_thresh: float = 3.5,
     transform: str | TransformFunc | None = "log_CT",
     combine: bool = False,
+    overwrite_x: bool = False,
 ) -> tuple[NDArray[np.float64], dict[str, NDArray[Any]], Callable[[], NDArray[np.object_]]]:
-    """:func:`treat_array` with the flags deferred: a function that builds them."""
+    """:func:`treat_array` with the flags deferred: a function that builds them.
+
+    ``overwrite_x``: the treated values may be written into ``x`` (a float64 array nobody
+    else reads); they are anyway when laying the series out made a private copy.
+    """
     arr = np.asarray(x, dtype=np.float64)
     if arr.ndim == 0:
         raise InvalidParameterError("treat_array expects at least a 1-D array; got a scalar.")
@@ -1101,7 +1115,8 @@ def _treat_array_parts(
     core = moved.shape[arr.ndim - k :]
     # one C-contiguous row per series: its moments are then exactly those of the 1-D series
     rows = np.ascontiguousarray(moved.reshape((math.prod(lead), math.prod(core))))
-    values, build_flags, det = _treat_rows(rows, wm, st, kt, func, bool(combine))
+    in_place = (overwrite_x and arr is x) or not np.may_share_memory(rows, x)
+    values, build_flags, det = _treat_rows(rows, wm, st, kt, func, bool(combine), in_place)
 
     details: dict[str, NDArray[Any]] = {}
     for name in DETAIL_FIELDS:
