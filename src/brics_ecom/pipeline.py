@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,25 +77,37 @@ def _spare_values(current: xr.DataArray, data: Mapping[str, xr.DataArray]) -> np
     return values
 
 
+def _gaps(values: np.ndarray) -> tuple[list[int], np.ndarray]:
+    """The NaN cells of ``values``: the axes in memory order (outermost first) and the
+    cells' flat positions in that order. Scanning in memory order needs no transposing
+    copy (for a panel stored as a transposed view)."""
+    axes = sorted(range(values.ndim), key=lambda i: -values.strides[i])
+    return axes, np.flatnonzero(np.isnan(values.transpose(axes)))
+
+
 def _run_impute(
     panel: xr.DataArray, spec: IndexSpec, params: dict[str, Any]
 ) -> tuple[xr.DataArray, Any]:
     params = dict(params)
     method = params.pop("method", "mean")
-    counts = panel.chunks is None and panel.dims[-1] == "indicator"
-    # the gaps before (the input may be filled in place when the pipeline donates it)
-    gaps = np.flatnonzero(np.isnan(panel.values)) if counts else None
-    missing_before = None if counts else panel.isnull()
+    # the gaps before, found in memory order (the input may be filled in place when the
+    # pipeline donates it)
+    gaps = _gaps(panel.values) if panel.chunks is None else None
+    missing_before = None if gaps is not None else panel.isnull()
     out = impute(panel, method, spec=spec, **params)
     if gaps is not None and out.chunks is None and out.dims == panel.dims:
         # imputation only fills cells: imputed = missing before - missing after, and only
         # the cells missing before are read from the output
+        axes, flat = gaps
+        shape = [panel.shape[a] for a in axes]
+        k = axes.index(panel.get_axis_num("indicator"))
         n_ind = panel.sizes["indicator"]
-        indicator_of_gap = gaps % max(n_ind, 1)
+        indicator_of_gap = flat // max(math.prod(shape[k + 1 :]), 1) % max(n_ind, 1)
+        after = out.values.transpose(axes)
         still = np.isnan(
-            out.values.reshape(-1)[gaps]
-            if out.values.flags.c_contiguous
-            else out.values[np.unravel_index(gaps, panel.shape)]
+            after.reshape(-1)[flat]
+            if after.flags.c_contiguous
+            else after[np.unravel_index(flat, after.shape)]
         )
         n_before = np.bincount(indicator_of_gap, minlength=n_ind)
         n_after = np.bincount(indicator_of_gap[still], minlength=n_ind)

@@ -272,6 +272,9 @@ def fill_group(
     ax = _norm_axis(axis, a.ndim, "axis", "fill_group")
     moved = np.moveaxis(a, ax, -1)
     codes = _int_labels(groups, moved.shape[-1], "groups", "fill_group")
+    in_place = overwrite_x and moved.flags.c_contiguous and moved.dtype == np.float64
+    if stat == "mean":
+        return np.moveaxis(_fill_group_mean(moved, codes, in_place), -1, ax)
     groups = np.unique(codes[codes >= 0])
     # one statistic per group, then only the missing cells are written: the work beyond
     # one copy is proportional to the number of gaps
@@ -281,13 +284,45 @@ def fill_group(
         stats[..., i : i + 1] = _nanstat_last(members, stat, scratch=True)
     which = np.where(codes >= 0, np.searchsorted(groups, codes), groups.size)
     # C order: flat positions below are (row, unit) pairs
-    in_place = overwrite_x and moved.flags.c_contiguous and moved.dtype == np.float64
     out = moved if in_place else moved.copy()
     gaps = np.flatnonzero(np.isnan(out))
     if gaps.size:
         row, unit = np.divmod(gaps, max(out.shape[-1], 1))
         out.reshape(-1)[gaps] = stats.reshape(-1, groups.size + 1)[row, which[unit]]
     return np.moveaxis(out, -1, ax)
+
+
+def _fill_group_mean(moved: FloatArray, codes: NDArray[np.intp], in_place: bool) -> FloatArray:
+    """:func:`fill_group`'s mean, units on the last axis of ``moved``.
+
+    The grouped units are gathered once, group after group (a stable order), so each
+    group's sum is one segment of ``numpy.add.reduceat``; the gaps are found in that same
+    gathered copy, and only they are written. Each row's statistics depend on that row
+    alone, so any split of the other axes (dask chunks) gives the same bits.
+    """
+    out = moved if in_place else moved.copy()
+    if out.size == 0:
+        return out
+    grouped = np.flatnonzero(codes >= 0)
+    order = grouped[np.argsort(codes[grouped], kind="stable")]
+    _, starts, sizes = np.unique(codes[order], return_index=True, return_counts=True)
+    members = np.take(out, order, axis=-1)  # (a copy, rows of units by group)
+    missing = np.isnan(members)
+    gaps = np.flatnonzero(missing)
+    if gaps.size == 0:
+        return out
+    np.copyto(members, 0.0, where=missing)
+    flat_members = members.reshape(-1, order.size)
+    row, col = np.divmod(gaps, order.size)
+    group_of_col = np.repeat(np.arange(sizes.size), sizes)
+    # gaps per (row, group), counted from the (few) gaps rather than from the mask
+    cell = row * sizes.size + group_of_col[col]
+    n_missing = np.bincount(cell, minlength=flat_members.shape[0] * sizes.size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        observed = sizes - n_missing.reshape(-1, sizes.size)
+        means = np.add.reduceat(flat_members, starts, axis=-1) / observed  # (row, group)
+    out.reshape(-1, out.shape[-1])[row, order[col]] = means.reshape(-1)[cell]
+    return out
 
 
 # --------------------------------------------------------------------------------------
