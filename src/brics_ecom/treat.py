@@ -21,7 +21,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -62,7 +62,7 @@ class Treated:
         self,
         data: xr.DataArray | None,
         *,
-        report: pd.DataFrame | None = None,
+        report: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
         flags: Callable[[], xr.DataArray] | None = None,
         source: xr.DataArray | None = None,
         plans: list[tuple[dict[str, Any], list[str]]] | None = None,
@@ -91,6 +91,8 @@ class Treated:
         return self._data
 
     def _compute(self) -> None:
+        if callable(self._report):  # built on first access
+            self._report = self._report()
         if self._report is None:
             if self._source is None or self._plans is None:  # pragma: no cover - defensive
                 raise InvalidParameterError("This treatment result holds no report.")
@@ -101,7 +103,7 @@ class Treated:
     def report(self) -> pd.DataFrame:
         """Per-indicator treatment report (computed on first access for lazy data)."""
         self._compute()
-        assert self._report is not None  # set by _compute
+        assert isinstance(self._report, pd.DataFrame)  # set by _compute
         return self._report
 
     @cached_property
@@ -117,7 +119,8 @@ class Treated:
 
     def without_data(self) -> Treated:
         """The same report without the treated panel and flags (to free memory)."""
-        self._compute()
+        if self._report is None:
+            self._compute()
         return Treated(None, report=self._report, dim=self._dim)
 
 
@@ -240,10 +243,13 @@ def treat(
         data = _treat_lazy(panel, plan_list, dim)
         data = with_history(data, panel, call)
         return Treated(data, source=panel, plans=plan_list, dim=dim)
-    values, report, flags = _treat_eager(panel, plan_list, dim)
+    values, report, flags = _treat_eager(panel, plan_list, dim, lazy_report=True)
     values = with_history(values, panel, call)
     result = Treated(values, report=report, flags=flags, dim=dim)
-    stopped = report.index[report["na_stop"].astype(bool)].tolist() if len(report) else []
+    if isinstance(report, _LazyReport) and not report.any_na_stop:
+        return result  # the report table is built on first access
+    table = result.report
+    stopped = table.index[table["na_stop"].astype(bool)].tolist() if len(table) else []
     if stopped:
         warnings.warn(
             f"treat: the skew/kurtosis test returned NA for {stopped} (too few or constant "
@@ -277,9 +283,41 @@ def _kernel_opts(opts: Mapping[str, Any]) -> dict[str, Any]:
     return {k: opts[k] for k in _OPTIONS}
 
 
+class _LazyReport:
+    """Builds the treatment report table from the kernel's details when first needed."""
+
+    def __init__(self, build: Callable[[], pd.DataFrame], any_na_stop: bool) -> None:
+        self._build = build
+        self.any_na_stop = any_na_stop
+
+    def __call__(self) -> pd.DataFrame:
+        return self._build()
+
+
+@overload
 def _treat_eager(
-    panel: xr.DataArray, plans: list[tuple[dict[str, Any], list[str]]], dim: str
-) -> tuple[xr.DataArray, pd.DataFrame, Callable[[], xr.DataArray]]:
+    panel: xr.DataArray,
+    plans: list[tuple[dict[str, Any], list[str]]],
+    dim: str,
+    lazy_report: Literal[False] = False,
+) -> tuple[xr.DataArray, pd.DataFrame, Callable[[], xr.DataArray]]: ...
+
+
+@overload
+def _treat_eager(
+    panel: xr.DataArray,
+    plans: list[tuple[dict[str, Any], list[str]]],
+    dim: str,
+    lazy_report: Literal[True],
+) -> tuple[xr.DataArray, _LazyReport, Callable[[], xr.DataArray]]: ...
+
+
+def _treat_eager(
+    panel: xr.DataArray,
+    plans: list[tuple[dict[str, Any], list[str]]],
+    dim: str,
+    lazy_report: bool = False,
+) -> tuple[xr.DataArray, pd.DataFrame | _LazyReport, Callable[[], xr.DataArray]]:
     panel = panel.compute() if panel.chunks is not None else panel
     whole = len(plans) == 1 and not plans[0][0]["skip"]  # one plan: no gather/scatter copies
     values = panel.values if whole else np.array(panel.values, dtype=np.float64, copy=True)
@@ -291,7 +329,7 @@ def _treat_eager(
     lead_dims = [d for d in panel.dims if d != dim]  # the details' dims
     other = [d for d in lead_dims if d != "indicator"]
     keep = [d for d in other if panel.sizes[d] > 1]  # singleton dims leave the report index
-    rows: list[pd.DataFrame] = []
+    parts: list[tuple[dict[str, np.ndarray], list[str]]] = []  # the report's rows
     for opts, members in plans:
         if opts["skip"]:
             continue
@@ -312,13 +350,9 @@ def _treat_eager(
         columns = {
             name: np.moveaxis(np.asarray(arr), src, -1).reshape(-1) for name, arr in details.items()
         }
-        if keep:
-            levels = [panel[d].values for d in other] + [np.asarray(members, dtype=object)]
-            index: pd.Index = pd.MultiIndex.from_product(levels, names=[*other, "indicator"])
-        else:
-            index = pd.Index(members, name="indicator")
-        rows.append(pd.DataFrame(columns, index=index))
+        parts.append((columns, members))
     out = panel.copy(deep=False, data=values)
+    labels = {d: panel[d].values for d in other}
 
     def flag_da() -> xr.DataArray:
         # object arrays of strings are costly: built only when someone asks for them
@@ -333,19 +367,33 @@ def _treat_eager(
         out_flags.attrs = {}
         return out_flags
 
-    if not rows:
-        return out, pd.DataFrame(columns=list(_tk.DETAIL_FIELDS)), flag_da
-    report = pd.concat(rows) if len(rows) > 1 else rows[0]
-    drop = [d for d in other if d not in keep]
-    if keep and drop:
-        report = report.droplevel(drop)
-    if len(rows) > 1:  # back to the panel's indicator order
-        report = report.sort_index(
-            level=[*map(str, keep), "indicator"],
-            key=lambda v: v.map(position) if v.name == "indicator" else v,
-            sort_remaining=False,
-        )
-    return out, report, flag_da
+    def build_report() -> pd.DataFrame:
+        if not parts:
+            return pd.DataFrame(columns=list(_tk.DETAIL_FIELDS))
+        rows = []
+        for columns, members in parts:
+            if keep:
+                levels = [labels[d] for d in other] + [np.asarray(members, dtype=object)]
+                index: pd.Index = pd.MultiIndex.from_product(levels, names=[*other, "indicator"])
+            else:
+                index = pd.Index(members, name="indicator")
+            rows.append(pd.DataFrame(columns, index=index))
+        report = pd.concat(rows) if len(rows) > 1 else rows[0]
+        drop = [d for d in other if d not in keep]
+        if keep and drop:
+            report = report.droplevel(drop)
+        if len(rows) > 1:  # back to the panel's indicator order
+            report = report.sort_index(
+                level=[*map(str, keep), "indicator"],
+                key=lambda v: v.map(position) if v.name == "indicator" else v,
+                sort_remaining=False,
+            )
+        return report
+
+    if lazy_report:
+        any_na_stop = any(bool(np.any(columns["na_stop"])) for columns, _ in parts)
+        return out, _LazyReport(build_report, any_na_stop), flag_da
+    return out, build_report(), flag_da
 
 
 def _treat_lazy(
