@@ -426,3 +426,38 @@ def test_donated_intermediates_change_nothing(keep) -> None:
     pd.testing.assert_frame_equal(lean.reports["treat"].report, full.reports["treat"].report)
     assert int(full.reports["impute"]["n_imputed"].sum()) > 0
     assert bool(full.reports["treat"].report["n_winsorised"].sum() > 0)
+
+
+def test_donated_normalise_input_still_names_degenerate_and_empty_slices() -> None:
+    """normalise may overwrite a donated input; its checks then work from masks kept
+    beforehand: the same warning for a zero-range slice and the same error for an
+    indicator without data as when the input is kept."""
+    from brics_ecom.datasets import make_synthetic
+
+    panel, spec = make_synthetic(40, 3, 8, rng=5)
+    flat = panel.copy()
+    flat.loc[{"indicator": "ind02", "time": flat["time"].values[1]}] = 7.0
+    pipe = be.Pipeline(
+        spec, [("treat", {}), ("normalise", {"method": "minmax"}), ("aggregate", {})]
+    )
+    year = int(flat["time"].values[1])
+    for keep in ("all", "none"):
+        with (
+            warnings.catch_warnings(),
+            pytest.warns(
+                be.errors.DataWarning,
+                match=rf"minmax: zero range for \[\{{'time': {year}, 'indicator': 'ind02'\}}\]",
+            ),
+        ):
+            warnings.filterwarnings("ignore", "treat: the skew/kurtosis test returned NA")
+            res = pipe.run(flat, keep=keep)
+        assert bool(res.scores.sel(node="ind02", time=year).isnull().all())
+    empty = panel.copy()
+    empty.loc[{"indicator": "ind05"}] = np.nan
+    for keep in ("all", "none"):
+        with (
+            warnings.catch_warnings(),
+            pytest.raises(be.errors.DataError, match=r"Indicators \['ind05'\] have no data"),
+        ):
+            warnings.simplefilter("ignore", be.errors.DataWarning)
+            pipe.run(empty, keep=keep)

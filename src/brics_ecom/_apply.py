@@ -116,7 +116,7 @@ def apply_kernel(
         # makes results bit-identical between NumPy- and dask-backed panels.
         contiguous = np.ascontiguousarray(data)
         kwargs = dict(plain)
-        if contiguous is not data and _overwrites(func):
+        if contiguous is not data and overwrites_input(func):
             kwargs["overwrite_x"] = True  # a private copy (a dask block is never written)
         data = contiguous
         for name, arr in zip(names, extra, strict=True):
@@ -182,7 +182,7 @@ def may_overwrite(values: np.ndarray) -> bool:
 
 
 @functools.lru_cache(maxsize=256)
-def _overwrites(func: Callable[..., Any]) -> bool:
+def overwrites_input(func: Callable[..., Any]) -> bool:
     """Whether a kernel takes ``overwrite_x`` (it may then write into its input)."""
     try:
         return "overwrite_x" in inspect.signature(func).parameters
@@ -242,7 +242,7 @@ def _apply_eager(
     xt = ordered(x, *order)
     values = xt.values
     data = np.ascontiguousarray(values)
-    if _overwrites(func) and (data is not values or may_overwrite(values)):
+    if overwrites_input(func) and (data is not values or may_overwrite(values)):
         kwargs["overwrite_x"] = True  # a private copy or donated memory: fill it in place
     out = func(data, **kwargs)
     result = xt.copy(deep=False, data=np.asarray(out, dtype=np.float64))

@@ -25,7 +25,7 @@ import numpy as np
 import xarray as xr
 
 from . import _kernels  # noqa: F401 - registers the kernels
-from ._apply import apply_kernel, as_param, ordered
+from ._apply import apply_kernel, as_param, may_overwrite, ordered, overwrites_input
 from ._history import describe_call, with_history
 from ._kernels import normalise as _nk
 from ._validation import check_choice
@@ -160,6 +160,13 @@ def normalise(
     )
     if not check_after:
         _check_all_missing(panel, dim)
+    # A pipeline may let the kernel write into its input (see _apply.donated): keep what
+    # the checks after the fact need to know about the input.
+    empty_before = (
+        _no_finite_value(panel, _core_dims(reference, dim))
+        if check_after and len(plans) == 1 and may_overwrite(panel.values)
+        else None
+    )
     pieces = []
     for meth, mparams, codes in plans:
         sub = panel.sel(indicator=codes) if len(plans) > 1 else panel
@@ -175,12 +182,22 @@ def normalise(
         if len(pieces) == 1
         else xr.concat(pieces, dim="indicator").sel(indicator=indicators)
     )
-    if check_after and _has_empty_slices(out, _core_dims(reference, dim)):
-        _check_all_missing(panel, dim)
-        for meth, _, codes in plans:
-            sub = panel.sel(indicator=codes) if len(plans) > 1 else panel
-            _check_degenerate(sub, meth, _core_dims(reference, dim))
     out = ordered(out, *panel.dims, ...)
+    if check_after:
+        core = _core_dims(reference, dim)
+        out_empty = _no_finite_value(out, core)
+        if out_empty.any():
+            if empty_before is None:  # the input is intact: the full checks
+                _check_all_missing(panel, dim)
+                for meth, _, codes in plans:
+                    sub = panel.sel(indicator=codes) if len(plans) > 1 else panel
+                    _check_degenerate(sub, meth, core, stacklevel=3)
+            else:  # the input was overwritten: from the masks
+                lead = [d for d in panel.dims if d not in core]
+                _check_all_missing_mask(empty_before, lead, panel)
+                _complain_degenerate(
+                    out_empty & ~empty_before, lead, panel, plans[0][0], stacklevel=3
+                )
     out.name = panel.name
     out.attrs = {k: v for k, v in panel.attrs.items() if k != "denominators"}
     call = describe_call(
@@ -225,13 +242,16 @@ def _core_dims(reference: str, dim: str) -> tuple[str, ...]:
     return ("time", dim) if reference == "pooled" else (dim,)
 
 
-def _has_empty_slices(out: xr.DataArray, core: tuple[str, ...]) -> bool:
-    """Whether some slice of ``out`` over the ``core`` dims has no finite value.
-
-    (A zero sd whose squared deviations underflowed gives ±inf rather than NaN.)
-    """
-    axes = tuple(out.get_axis_num(d) for d in core)
-    return bool((~np.isfinite(out.values)).all(axis=axes).any())
+def _check_all_missing_mask(empty: np.ndarray, lead: list[Hashable], panel: xr.DataArray) -> None:
+    """:func:`_check_all_missing` from the mask of empty slices over the ``lead`` dims."""
+    axis = lead.index("indicator")
+    whole = empty.all(axis=tuple(i for i in range(empty.ndim) if i != axis))
+    if whole.any():
+        codes = [str(c) for c in panel["indicator"].values[whole]]
+        raise DataError(
+            f"Indicators {codes} have no data at all; remove them (and from the specification) "
+            "before normalising."
+        )
 
 
 def _check_all_missing(panel: xr.DataArray, dim: str) -> None:
@@ -294,15 +314,25 @@ def _plan(
 
 
 def _with_direction(kernel: Any) -> Any:
-    """Wrap a kernel so that it multiplies by the direction first (COINr's convention)."""
+    """Wrap a kernel so that it multiplies by the direction first (COINr's convention).
 
-    def run(x: np.ndarray, *, direction: np.ndarray, **kwargs: Any) -> np.ndarray:
-        # x * 1 is x: skip that pass (kernels never write to x)
-        if np.all(direction == 1) and np.broadcast_shapes(x.shape, np.shape(direction)) == x.shape:
-            return np.asarray(kernel(x, **kwargs))
-        if kwargs.get("ref") is not None:
-            kwargs["ref"] = kwargs["ref"] * direction
-        return np.asarray(kernel(x * direction, **kwargs))
+    A kernel that takes ``overwrite_x`` may write into ``x`` when the caller allows it, and
+    always into the directed copy ``x * direction``, which is its own.
+    """
+    writes = overwrites_input(kernel)
+
+    def run(
+        x: np.ndarray, *, direction: np.ndarray, overwrite_x: bool = False, **kwargs: Any
+    ) -> np.ndarray:
+        # x * 1 is x: skip that pass
+        shape = np.broadcast_shapes(x.shape, np.shape(direction))
+        if not (np.all(direction == 1) and shape == x.shape):
+            if kwargs.get("ref") is not None:
+                kwargs["ref"] = kwargs["ref"] * direction
+            x, overwrite_x = x * direction, True
+        if writes:
+            kwargs["overwrite_x"] = overwrite_x
+        return np.asarray(kernel(x, **kwargs))
 
     return run
 
@@ -436,7 +466,9 @@ def _as_da(value: Any, codes: list[str]) -> xr.DataArray:
     )
 
 
-def _check_degenerate(source: xr.DataArray, method: str, core: tuple[str, ...]) -> None:
+def _check_degenerate(
+    source: xr.DataArray, method: str, core: tuple[str, ...], *, stacklevel: int = 4
+) -> None:
     """Warn (zero range) or raise (zero sd) naming the indicator-years at fault."""
     if method not in ("minmax", "dist2max", "zscore") or source.chunks is not None:
         return
@@ -445,6 +477,13 @@ def _check_degenerate(source: xr.DataArray, method: str, core: tuple[str, ...]) 
     axes = tuple(range(len(lead), values.ndim))
     mask = _nk.degenerate_slices(values, method, axis=axes)  # directions do not matter
     mask = mask.reshape(mask.shape[: len(lead)]) & ~np.isnan(values).all(axis=axes)
+    _complain_degenerate(mask, lead, source, method, stacklevel=stacklevel + 1)
+
+
+def _complain_degenerate(
+    mask: np.ndarray, lead: list[Hashable], source: xr.DataArray, method: str, *, stacklevel: int
+) -> None:
+    """Raise or warn for the degenerate slices ``mask`` (over the ``lead`` dims)."""
     if not mask.any():
         return
     where = [
@@ -459,8 +498,14 @@ def _check_degenerate(source: xr.DataArray, method: str, core: tuple[str, ...]) 
     warnings.warn(
         f"{method}: zero range for {where}; the normalised values are set to NaN.",
         DataWarning,
-        stacklevel=4,
+        stacklevel=stacklevel,
     )
+
+
+def _no_finite_value(da: xr.DataArray, core: tuple[str, ...]) -> np.ndarray:
+    """Per slice over the ``core`` dims (dims ordered as in ``da``): no finite value."""
+    axes = tuple(da.get_axis_num(d) for d in core)
+    return np.asarray((~np.isfinite(da.values)).all(axis=axes))
 
 
 def _available() -> list[str]:

@@ -276,6 +276,7 @@ def minmax(
     axis: Axis = -1,
     lower: ArrayLike = 0.0,
     upper: ArrayLike = 100.0,
+    overwrite_x: bool = False,
 ) -> FloatArray:
     """Min-max scaling onto ``[lower, upper]``.
 
@@ -292,6 +293,9 @@ def minmax(
         Axes reduced to compute the statistics.
     lower, upper : array_like, default 0 and 100
         Target interval, scalars or broadcastable per-slice arrays.
+    overwrite_x : bool, default False
+        Write the result into ``x`` (a float64 array nobody else reads) instead of a new
+        array; otherwise ``x`` is not modified.
 
     Returns
     -------
@@ -311,9 +315,10 @@ def minmax(
     lo, hi = _param(lower, "lower"), _param(upper, "upper")
     mn, mx = _nanmin(ra, axes), _nanmax(ra, axes)
     with np.errstate(all="ignore"):
-        # (x - min) / (max - min) * (upper - lower) + lower, in place on one new array
-        out = np.subtract(xa, mn)
-        shape = np.broadcast_shapes(out.shape, np.shape(lo), np.shape(hi))
+        # (x - min) / (max - min) * (upper - lower) + lower, in place on one array
+        shape = np.broadcast_shapes(xa.shape, np.shape(lo), np.shape(hi))
+        in_place = overwrite_x and xa is x and xa.shape == shape and xa.flags.writeable
+        out = np.subtract(xa, mn, out=xa if in_place else None)
         if out.shape != shape:  # parameters with dims of their own (rare)
             out = np.array(np.broadcast_to(out, shape))
         out /= mx - mn
