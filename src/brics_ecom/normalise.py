@@ -505,7 +505,12 @@ def _complain_degenerate(
 def _no_finite_value(da: xr.DataArray, core: tuple[str, ...]) -> np.ndarray:
     """Per slice over the ``core`` dims (dims ordered as in ``da``): no finite value."""
     axes = tuple(da.get_axis_num(d) for d in core)
-    return np.asarray((~np.isfinite(da.values)).all(axis=axes))
+    values = da.values
+    # fmax skips NaN: one pass with no temporary; a non-finite max flags the candidates
+    top = np.fmax.reduce(values, axis=axes)
+    if np.isfinite(top).all():
+        return np.zeros(top.shape, dtype=bool)
+    return np.asarray((~np.isfinite(values)).all(axis=axes))
 
 
 def _available() -> list[str]:

@@ -322,8 +322,11 @@ def minmax(
         if out.shape != shape:  # parameters with dims of their own (rare)
             out = np.array(np.broadcast_to(out, shape))
         out /= mx - mn
-        out *= hi - lo
-        out += lo
+        span = hi - lo
+        if not np.all(span == 1.0):  # (x * 1 and x + 0 are x: skip those passes)
+            out *= span
+        if np.any(lo != 0.0):
+            out += lo
         zero_range = mx == mn
         if zero_range.any():
             np.copyto(out, np.nan, where=np.broadcast_to(zero_range, out.shape))
