@@ -258,8 +258,11 @@ def _moments_rows(
         a = arr[start : start + step]
         z, d, d2 = bufs[:, : a.shape[0]]
         miss, n = _missing(a)
-        np.copyto(z, a)
-        z.reshape(-1)[miss] = 0.0
+        if miss.size:  # values with 0 where missing (complete rows are read as they are)
+            np.copyto(z, a)
+            z.reshape(-1)[miss] = 0.0
+        else:
+            z = a
         assert z.flags.c_contiguous and d.flags.c_contiguous
         mean, s2, s3, s4 = _central_sums_block(z, miss, n, d, d2)
         b = slice(start, start + a.shape[0])
