@@ -82,7 +82,12 @@ def availability_kernel(x: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.n
     (array([1]), array([1]))
     """
     x = np.asarray(x, dtype=float)
-    return np.isnan(x).sum(axis=axis), (x == 0).sum(axis=axis)
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        # bytes summed into int32 (any axis has < 2**31 cells): faster than bool -> int64
+        return np.add.reduce(mask.view(np.uint8), axis=axis, dtype=np.int32).astype(np.intp)
+
+    return count(np.isnan(x)), count(x == 0)
 
 
 def screen(
