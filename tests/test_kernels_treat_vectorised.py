@@ -456,3 +456,35 @@ def test_transform_errors_match() -> None:
         raise ValueError("transform failed")
 
     _check(x, winmax=1, transform=boom)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_updated_moments_never_change_a_decision(seed: int) -> None:
+    """The winsorisation loop updates each row's power sums instead of recomputing them;
+    rows whose decision rounding could change are recomputed. Rows built to stress that:
+    huge outliers (the sums lose most of their magnitude when they go), data far from 0
+    (1e9 + x), rounded values (ties), and thresholds placed exactly on values the series
+    reach inside the loop."""
+    rng = np.random.default_rng(seed)
+    for _ in range(15):
+        n = int(rng.choice([6, 10, 30, 200, 1000]))
+        rows = []
+        for _ in range(12):
+            v = rng.normal(0, 1, n)
+            k = int(rng.integers(1, 4))
+            where = rng.choice(n, k, replace=False)
+            v[where] = rng.choice([-1.0, 1.0], k) * 10.0 ** rng.uniform(1, 6, k)
+            if rng.random() < 0.3:
+                v = v + 10.0 ** rng.uniform(0, 9)
+            if rng.random() < 0.3:
+                v = np.round(v, int(rng.integers(0, 3)))
+            rows.append(v)
+        x = np.array(rows)
+        first = treat_series(x[0], winmax=3, transform=None)
+        sk = abs(first.skew_after_winsorise)
+        ku = first.kurt_after_winsorise
+        sk = 2.0 if math.isnan(sk) else float(sk)
+        ku = 3.5 if math.isnan(ku) else float(ku)
+        for skew_t, kurt_t in [(2.0, 3.5), (sk, 3.5), (2.0, ku), (float(np.nextafter(sk, 0)), ku)]:
+            for winmax in (1, 3, None):
+                _check(x, winmax=winmax, skew_thresh=skew_t, kurt_thresh=kurt_t, transform=None)

@@ -677,24 +677,57 @@ def _extreme(w: NDArray[np.float64], up: NDArray[np.bool_], n_up: int) -> NDArra
     return np.where(up[:, None], hi, np.fmin.reduce(w, axis=1, keepdims=True))
 
 
-#: Relative distance to a threshold (or collapse of the variance) below which the
-#: winsorisation loop recomputes a row's moments from scratch instead of trusting the
-#: updated sums (whose error is a few ulps): the decision is then exactly _treat_1d's.
-_GUARD = 1e-7
+#: Unit roundoff allowance for the updated power sums: each holds a pairwise sum and a few
+#: updates, so its error is below this times the sum of the magnitudes of its terms.
+_ROUNDOFF = 64 * np.finfo(np.float64).eps
+#: A decision is trusted when the value sits this many error bounds away from a threshold.
+_MARGIN = 8.0
 
 
-def _shifted_moments(
-    n: NDArray[np.float64], t: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """Skewness, kurtosis and central sum of squares from the sums ``t[k] = sum (x - c)**k``
-    (k = 1..4, rows ``t[0..3]``) about a fixed centre ``c``."""
+def _updated_moments(
+    n: NDArray[np.float64], t: NDArray[np.float64], mag: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], ...]:
+    """Skewness and kurtosis from the sums ``t[k-1] = sum (x - c)**k`` (k = 1..4) about a
+    fixed centre ``c``, with bounds on their rounding errors.
+
+    ``mag[k-1]`` bounds the sum of the magnitudes of the terms ever added into ``t[k-1]``
+    (so ``_ROUNDOFF * mag`` bounds its error). Returns skewness, kurtosis, their error
+    bounds, the central sum of squares and its error bound.
+    """
     t1, t2, t3, t4 = t
+    m1, m2, m3, m4 = _ROUNDOFF * mag
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         delta = t1 / n  # mean - c
+        e_delta = m1 / n
+        ad = np.abs(delta)
         s2 = t2 - n * delta**2
         s3 = t3 - 3.0 * delta * t2 + 2.0 * n * delta**3
         s4 = t4 - 4.0 * delta * t3 + 6.0 * delta**2 * t2 - 3.0 * n * delta**4
-    return _skew_from_sums(n, s2, s3), _kurt_from_sums(n, s2, s4), s2
+        # first-order error propagation through the shift (generously rounded up)
+        e2 = m2 + 2.0 * n * ad * e_delta
+        e3 = m3 + 3.0 * ad * m2 + 3.0 * e_delta * (np.abs(t2) + 2.0 * n * ad**2)
+        e4 = (
+            m4 + 4.0 * ad * m3 + 6.0 * ad**2 * m2
+            + e_delta * (4.0 * np.abs(t3) + 12.0 * ad * np.abs(t2) + 12.0 * n * ad**3)
+        )  # fmt: skip
+        sk = _skew_from_sums(n, s2, s3)
+        ku = _kurt_from_sums(n, s2, s4)
+        err_sk = np.abs(sk) * (e3 / np.abs(s3) + 1.5 * e2 / s2)
+        scale_ku = (n + 1.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0)) * n
+        err_ku = scale_ku * (e4 / s2**2 + 2.0 * s4 * e2 / s2**3)
+    return sk, ku, err_sk, err_ku, s2, e2
+
+
+def _initial_magnitudes(sums: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Bounds on the term magnitudes of freshly computed central sums (rows: k = 1..4).
+
+    ``sum |x - m| <= sqrt(n s2)`` and ``sum |x - m|**3 <= sqrt(s2 s4)`` (Cauchy-Schwarz).
+    The first sum is taken as 0 about the computed mean ``m``, which is off by up to a few
+    ulps of ``m``: ``n |m|`` covers that (it matters for data far from 0, e.g. 1e9 + x).
+    """
+    n, mean, s2, _, s4 = sums
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.vstack([np.sqrt(n * s2) + n * np.abs(mean), s2, np.sqrt(s2 * s4), s4])
 
 
 def _winsorise_block(
@@ -716,9 +749,10 @@ def _winsorise_block(
     Each pass moves every row that still fails and is below ``winmax`` by one step, up or
     down by the sign of its skewness. A step replaces a block of equal values by one other
     value, so the rows' power sums about their first mean are updated from the block
-    alone (no pass over the row); a row close to a threshold, or whose variance
-    collapses, gets its moments recomputed from scratch, and so does every row leaving the
-    loop, so decisions and reported moments are bit-for-bit _treat_1d's.
+    alone (no pass over the row), with a bound on their rounding error. A row whose
+    decision that error could change (a value within a few bounds of a threshold, a
+    collapsing variance) gets its moments recomputed from scratch, and so does every row
+    leaving the loop, so decisions and reported moments are bit-for-bit _treat_1d's.
     Everything is updated in place: ``w`` (winsorised), ``sk``/``ku`` (the rows' moments,
     then the final ones), ``code`` (the final check, ``_FAIL`` on entry), ``hi``/``lo``
     (the last blocks, all False on entry) and ``n_hi``/``n_lo`` (their sizes, 0 on entry).
@@ -733,11 +767,10 @@ def _winsorise_block(
     m = wa.shape[1]
     n, centre = sums[0].copy(), sums[1].copy()
     t = np.vstack([np.zeros_like(n), sums[2:]])  # sums of (x - centre)**k, k = 1..4
-    s2_first = sums[2].copy()
+    mag = _initial_magnitudes(sums)
     ha, la = hi.copy(), lo.copy()
     nha, nla = n_hi.copy(), n_lo.copy()
     ska = sk.copy()
-    thresholds = (skew_thresh * (1 + _GUARD), skew_thresh * (1 - _GUARD))
     while True:
         # One step. Rows in the loop fail, so their skewness is not NaN, their values are
         # finite and not all equal: the block is not empty and neither are the others.
@@ -770,18 +803,25 @@ def _winsorise_block(
             p_old, p_new = d_old.copy(), d_new.copy()
             for j in range(4):
                 t[j] += size * (p_new - p_old)
+                mag[j] += size * (np.abs(p_new) + np.abs(p_old))
                 p_old *= d_old
                 p_new *= d_new
-        ska, kua, s2 = _shifted_moments(n, t)
+        ska, kua, err_sk, err_ku, s2, err_s2 = _updated_moments(n, t, mag)
+        # a row whose decision the rounding could change is recomputed from scratch
+        # (and its sums restarted from there): decisions are then exactly _treat_1d's
         with np.errstate(invalid="ignore"):
             exact = (
-                ~np.isfinite(ska) | ~np.isfinite(kua) | ~(s2 > _GUARD * s2_first)
-                | ((np.abs(ska) <= thresholds[0]) & (np.abs(ska) >= thresholds[1]))
-                | (np.abs(kua - kurt_thresh) <= _GUARD * max(abs(kurt_thresh), 1.0))
-                | (np.abs(ska) <= _GUARD)
+                ~np.isfinite(ska) | ~np.isfinite(kua) | ~np.isfinite(err_sk)
+                | ~np.isfinite(err_ku) | ~(s2 > _MARGIN * err_s2)
+                | (np.abs(np.abs(ska) - skew_thresh) <= _MARGIN * err_sk)
+                | (np.abs(ska) <= _MARGIN * err_sk)
+                | (np.abs(kua - kurt_thresh) <= _MARGIN * err_ku)
             )  # fmt: skip
         if exact.any():
-            ska[exact], kua[exact] = _skew_kurt_rows(wa[exact])
+            ska[exact], kua[exact], fresh = _moments_rows(wa[exact])
+            centre[exact] = fresh[1]
+            t[:, exact] = np.vstack([np.zeros(fresh.shape[1]), fresh[2:]])
+            mag[:, exact] = _initial_magnitudes(fresh)
         coda = _pass_codes(ska, kua, skew_thresh, kurt_thresh)
         keep = coda == _FAIL
         if winmax is not None:
@@ -799,7 +839,7 @@ def _winsorise_block(
             return
         act, wa, ha, la = act[keep], wa[keep], ha[keep], la[keep]
         nha, nla, ska = nha[keep], nla[keep], ska[keep]
-        n, centre, t, s2_first = n[keep], centre[keep], t[:, keep], s2_first[keep]
+        n, centre, t, mag = n[keep], centre[keep], t[:, keep], mag[:, keep]
 
 
 def _log_block(
