@@ -292,36 +292,46 @@ def fill_group(
     return np.moveaxis(out, -1, ax)
 
 
+#: Elements per block of rows in :func:`_fill_group_mean`: its temporaries stay small
+#: (cache-sized, and reused by the allocator instead of fresh pages for every call).
+_ROW_BLOCK = 1 << 18
+
+
 def _fill_group_mean(moved: FloatArray, codes: NDArray[np.intp], in_place: bool) -> FloatArray:
     """:func:`fill_group`'s mean, units on the last axis of ``moved``.
 
-    The grouped units are gathered once, group after group (a stable order), so each
-    group's sum is one segment of ``numpy.add.reduceat``; the gaps are found in that same
-    gathered copy, and only they are written. Each row's statistics depend on that row
-    alone, so any split of the other axes (dask chunks) gives the same bits.
+    Block of rows by block of rows, the grouped units are gathered, group after group (a
+    stable order), so each group's sum is one segment of ``numpy.add.reduceat``; the gaps
+    are found in that same gathered copy, and only they are written. Each row's
+    statistics depend on that row alone, so any split of the other axes (dask chunks,
+    blocks) gives the same bits.
     """
     out = moved if in_place else moved.copy()
     if out.size == 0:
         return out
+    rows = out.reshape(-1, out.shape[-1])  # a view (out is C-contiguous)
     grouped = np.flatnonzero(codes >= 0)
     order = grouped[np.argsort(codes[grouped], kind="stable")]
     _, starts, sizes = np.unique(codes[order], return_index=True, return_counts=True)
-    members = np.take(out, order, axis=-1)  # (a copy, rows of units by group)
-    missing = np.isnan(members)
-    gaps = np.flatnonzero(missing)
-    if gaps.size == 0:
-        return out
-    np.copyto(members, 0.0, where=missing)
-    flat_members = members.reshape(-1, order.size)
-    row, col = np.divmod(gaps, order.size)
-    group_of_col = np.repeat(np.arange(sizes.size), sizes)
-    # gaps per (row, group), counted from the (few) gaps rather than from the mask
-    cell = row * sizes.size + group_of_col[col]
-    n_missing = np.bincount(cell, minlength=flat_members.shape[0] * sizes.size)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        observed = sizes - n_missing.reshape(-1, sizes.size)
-        means = np.add.reduceat(flat_members, starts, axis=-1) / observed  # (row, group)
-    out.reshape(-1, out.shape[-1])[row, order[col]] = means.reshape(-1)[cell]
+    n_groups = sizes.size
+    group_of_col = np.repeat(np.arange(n_groups), sizes)
+    step = max(1, _ROW_BLOCK // max(order.size, 1))
+    for first in range(0, rows.shape[0], step):
+        block = rows[first : first + step]
+        members = np.take(block, order, axis=-1)  # (a copy, units by group)
+        missing = np.isnan(members)
+        gaps = np.flatnonzero(missing)
+        if gaps.size == 0:
+            continue
+        np.copyto(members, 0.0, where=missing)
+        row, col = np.divmod(gaps, order.size)
+        # gaps per (row, group), counted from the (few) gaps rather than from the mask
+        cell = row * n_groups + group_of_col[col]
+        n_missing = np.bincount(cell, minlength=members.shape[0] * n_groups)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            observed = sizes - n_missing.reshape(-1, n_groups)
+            means = np.add.reduceat(members, starts, axis=-1) / observed  # (row, group)
+        block[row, order[col]] = means.reshape(-1)[cell]
     return out
 
 
