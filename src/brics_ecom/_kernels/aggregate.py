@@ -464,6 +464,23 @@ def domain_violations(x: ArrayLike, method: str, *, p: Any = None) -> BoolArray:
 # --------------------------------------------------------------------------------------
 
 
+def _weighted_sums(x: FloatArray, w: FloatArray) -> FloatArray:
+    """``x @ w``; for children stored child-major with units contiguous (each
+    ``(child, unit)`` matrix of ``x.swapaxes(-1, -2)`` C-contiguous) and one weight
+    matrix, computed as ``w.T @ x.swapaxes(-1, -2)``, which BLAS reads contiguously (the
+    result is returned as a swapped view)."""
+    xt = x.swapaxes(-1, -2)
+    item = x.itemsize
+    if (
+        w.ndim == 2
+        and x.ndim >= 2
+        and xt.strides[-1] == item
+        and xt.strides[-2] == item * xt.shape[-1]
+    ):
+        return np.matmul(w.T, xt).swapaxes(-1, -2)
+    return batched_matmul(x, w)
+
+
 @register("aggregate", "arithmetic")
 def arithmetic_mean(
     x: ArrayLike, W: ArrayLike, *, membership: ArrayLike | None = None
@@ -497,7 +514,7 @@ def arithmetic_mean(
     # Complete data first: one product, no masked copy. A missing child makes NaN every
     # parent of its row (NaN times a zero weight is NaN), which sends the call to the
     # masked version below.
-    num = batched_matmul(xa, w)
+    num = _weighted_sums(xa, w)
     with np.errstate(invalid="ignore", divide="ignore"):
         if not np.isnan(num).any():
             return num / w.sum(axis=-2)[..., None, :]
