@@ -633,9 +633,9 @@ def _empty_details(shape: tuple[int, ...]) -> dict[str, NDArray[Any]]:
 _NA, _FAIL, _PASS = -1, 0, 1
 #: R's logical as Python objects, indexed by ``code + 1``.
 _PASS_VALUES = np.array([None, False, True], dtype=object)
-#: Elements per block of rows in the winsorisation loop. Its steps make few passes (the
-#: moments are updated, not recomputed), so large blocks, fewer calls, win.
-_LOOP_BLOCK = 16 * BLOCK_SIZE
+#: Elements per block of rows in the winsorisation loop (its steps make few passes, as
+#: the moments are updated, not recomputed; the block's copies stay small).
+_LOOP_BLOCK = 2 * BLOCK_SIZE
 
 
 def _pass_codes(
@@ -763,7 +763,9 @@ def _winsorise_block(
         return
     # compact state of the rows still in the loop, written back when a row leaves it
     act = np.arange(w.shape[0])
-    wa = w.copy()  # NaN where missing (fmax/fmin skip it)
+    # NaN where missing (fmax/fmin skip it). ``w`` itself until a row leaves: leaving
+    # rows are written back to ``w`` (a no-op then) and the rest compacted into a copy.
+    wa = w
     m = wa.shape[1]
     n, centre = sums[0].copy(), sums[1].copy()
     t = np.vstack([np.zeros_like(n), sums[2:]])  # sums of (x - centre)**k, k = 1..4
@@ -1002,7 +1004,8 @@ def _treat_rows(
         # 2. winsorise the failing rows, block of rows by block of rows (their arrays stay
         # in cache); each pass of the loop moves every row of the block still failing and
         # below winmax by one step (rows may take different directions)
-        w = x[fail]  # (a copy)
+        # (the winsorised rows are kept whole only when the transform needs them)
+        w = x[fail] if combine else None  # (a copy)
         sk, ku, sums = sk0[fail], ku0[fail], sums0[:, fail]
         code = np.full(nf, _FAIL, dtype=np.int8)
         n_hi = np.zeros(nf, dtype=np.int64)
@@ -1010,10 +1013,16 @@ def _treat_rows(
         step = max(1, _LOOP_BLOCK // max(m, 1))
         for s in range(0, nf, step):
             b = slice(s, s + step)
+            wb = w[b] if w is not None else x[fail[b]]  # (a copy when gathered)
             _winsorise_block(
-                w[b], sk[b], ku[b], code[b], hi[b], lo[b], n_hi[b], n_lo[b], sums[:, b],
+                wb, sk[b], ku[b], code[b], hi[b], lo[b], n_hi[b], n_lo[b], sums[:, b],
                 winmax, st, kt,
             )  # fmt: skip
+            # rows whose treatment ends with winsorisation are final: write them now
+            cb = code[b]
+            final = (cb == _PASS) | ((cb == _FAIL) & (transform is None))
+            if final.any():
+                values[fail[b][final]] = wb[final]
         det["n_winsorised"][fail] = n_hi + n_lo
         det["skew_after_winsorise"][fail] = sk
         det["kurt_after_winsorise"][fail] = ku
@@ -1023,7 +1032,6 @@ def _treat_rows(
         still = code == _FAIL
         done = np.flatnonzero((code == _PASS) | (still & (transform is None)))
         if done.size:
-            values[fail[done]] = w[done]
             win_groups.append((fail[done], done, ""))
 
         # 3. transform the original (or winsorised) values of the rows still failing
@@ -1031,7 +1039,7 @@ def _treat_rows(
         if tj.size:
             assert transform is not None
             rows = fail[tj]
-            src, idx, sk_in = (w, tj, sk[tj]) if combine else (x, rows, sk0[rows])
+            src, idx, sk_in = (w, tj, sk[tj]) if w is not None else (x, rows, sk0[rows])
             sk_t, ku_t, t_flags = _transform_rows(src, idx, sk_in, transform, values, rows, st, kt)
             code_t = _pass_codes(sk_t, ku_t, st, kt)
             det["transformed"][rows] = True
