@@ -635,7 +635,7 @@ _NA, _FAIL, _PASS = -1, 0, 1
 _PASS_VALUES = np.array([None, False, True], dtype=object)
 #: Elements per block of rows in the winsorisation loop (its steps make few passes, as
 #: the moments are updated, not recomputed; the block's copies stay small).
-_LOOP_BLOCK = 2 * BLOCK_SIZE
+_LOOP_BLOCK = 4 * BLOCK_SIZE
 
 
 def _pass_codes(
@@ -801,13 +801,11 @@ def _winsorise_block(
 
         # check again, from the updated sums
         with np.errstate(invalid="ignore", over="ignore"):
-            d_old, d_new = old[:, 0] - centre, repl[:, 0] - centre
-            p_old, p_new = d_old.copy(), d_new.copy()
-            for j in range(4):
-                t[j] += size * (p_new - p_old)
-                mag[j] += size * (np.abs(p_new) + np.abs(p_old))
-                p_old *= d_old
-                p_new *= d_new
+            # powers 1..4 of the old and new deviations (rows 0..3), by repeated products
+            p_old = np.cumprod(np.broadcast_to(old[:, 0] - centre, t.shape), axis=0)
+            p_new = np.cumprod(np.broadcast_to(repl[:, 0] - centre, t.shape), axis=0)
+            t += size * (p_new - p_old)
+            mag += size * (np.abs(p_new) + np.abs(p_old))
         ska, kua, err_sk, err_ku, s2, err_s2 = _updated_moments(n, t, mag)
         # a row whose decision the rounding could change is recomputed from scratch
         # (and its sums restarted from there): decisions are then exactly _treat_1d's
