@@ -829,6 +829,11 @@ def _winsorise_block(
         if keep.all():
             continue
         gone = ~keep
+        if wa is w and not keep.any():  # all rows leave together, none left before
+            hi[...], lo[...], n_hi[...], n_lo[...] = ha, la, nha, nla
+            sk[...], ku[...] = _skew_kurt_rows(w)  # the reported moments, from scratch
+            code[...] = _pass_codes(sk, ku, skew_thresh, kurt_thresh)
+            return
         rows = act[gone]
         w[rows], hi[rows], lo[rows] = wa[gone], ha[gone], la[gone]
         n_hi[rows], n_lo[rows] = nha[gone], nla[gone]
