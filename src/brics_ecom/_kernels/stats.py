@@ -171,28 +171,6 @@ def _kurt_from_sums(
         return np.where(n >= 4, out, np.nan)
 
 
-def _moments_block(
-    z: NDArray[np.float64],
-    miss: NDArray[np.intp],
-    n: NDArray[np.float64],
-    d: NDArray[np.float64],
-    d2: NDArray[np.float64],
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Type-2 skewness and kurtosis of the rows of a 2-D block (the fast path).
-
-    ``z`` holds the values with 0 where missing and is not modified; ``miss`` are the flat
-    indices of the missing positions; ``n`` is the count of the others (float, shape
-    ``(rows, 1)``); ``d`` and ``d2`` are C-contiguous scratch arrays shaped like ``z``.
-    The element-wise operations and the sums are those of :func:`_mean_scratch`,
-    :func:`_masked_deviations` and :func:`_power_sums` (``z - mean`` equals ``x - mean``
-    wherever a value is present, and the deviations are set to 0 elsewhere), so each row
-    gets bit-for-bit :func:`skew_kurt_type2` of that row.
-    """
-    assert z.flags.c_contiguous and d.flags.c_contiguous  # (rows as in 1-D; flat is a view)
-    _, s2, s3, s4 = _central_sums_block(z, miss, n, d, d2)
-    return _skew_from_sums(n, s2, s3)[:, 0], _kurt_from_sums(n, s2, s4)[:, 0]
-
-
 def _central_sums_block(
     z: NDArray[np.float64],
     miss: NDArray[np.intp],
@@ -200,9 +178,16 @@ def _central_sums_block(
     d: NDArray[np.float64],
     d2: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], ...]:
-    """The refined mean and the central sums of orders 2, 3 and 4 of the rows of a block.
+    """The refined mean and the central sums of orders 2, 3 and 4 of the rows of a block
+    (the fast path), each of shape ``(rows, 1)``.
 
-    As :func:`_moments_block` (same arguments, same operations), each of shape ``(rows, 1)``.
+    ``z`` holds the values with 0 where missing and is not modified; ``miss`` are the flat
+    indices of the missing positions; ``n`` is the count of the others (float, shape
+    ``(rows, 1)``); ``d`` and ``d2`` are C-contiguous scratch arrays shaped like ``z``.
+    The element-wise operations and the sums are those of :func:`_mean_scratch`,
+    :func:`_masked_deviations` and :func:`_power_sums` (``z - mean`` equals ``x - mean``
+    wherever a value is present, and the deviations are set to 0 elsewhere), so each row
+    gets bit-for-bit the sums, hence :func:`skew_kurt_type2`, of that row alone.
     """
     flat = d.reshape(-1)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore", under="ignore"):
@@ -236,7 +221,7 @@ BLOCK_SIZE = 1 << 17
 def _skew_kurt_rows(arr: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """:func:`skew_kurt_type2` of every row of a C-contiguous 2-D float64 ``arr``, fast.
 
-    Bit-for-bit the same results (see :func:`_moments_block`), computed block of rows by
+    Bit-for-bit the same results (see :func:`_central_sums_block`), computed block of rows by
     block of rows in reused buffers. ``arr`` is not modified.
     """
     sk, ku, _ = _moments_rows(arr)
