@@ -116,8 +116,8 @@ def apply_kernel(
         # makes results bit-identical between NumPy- and dask-backed panels.
         contiguous = np.ascontiguousarray(data)
         kwargs = dict(plain)
-        if contiguous is not data and overwrites_input(func):
-            kwargs["overwrite_x"] = True  # a private copy (a dask block is never written)
+        if _may_write(func, contiguous, data):  # (a dask block is never donated)
+            kwargs["overwrite_x"] = True
         data = contiguous
         for name, arr in zip(names, extra, strict=True):
             arr = np.ascontiguousarray(arr)
@@ -190,6 +190,12 @@ def overwrites_input(func: Callable[..., Any]) -> bool:
         return False
 
 
+def _may_write(func: Callable[..., Any], data: np.ndarray, given: np.ndarray) -> bool:
+    """Whether the kernel may fill ``data``, the contiguous form of ``given``, in place: it
+    takes ``overwrite_x`` and ``data`` is a private copy or lies in donated memory."""
+    return overwrites_input(func) and (data is not given or may_overwrite(given))
+
+
 def _same_labels(a: xr.DataArray, b: xr.DataArray, dims: Sequence[Hashable]) -> bool:
     for d in dims:
         ia, ib = a.indexes.get(d), b.indexes.get(d)
@@ -242,8 +248,8 @@ def _apply_eager(
     xt = ordered(x, *order)
     values = xt.values
     data = np.ascontiguousarray(values)
-    if overwrites_input(func) and (data is not values or may_overwrite(values)):
-        kwargs["overwrite_x"] = True  # a private copy or donated memory: fill it in place
+    if _may_write(func, data, values):
+        kwargs["overwrite_x"] = True
     out = func(data, **kwargs)
     result = xt.copy(deep=False, data=np.asarray(out, dtype=np.float64))
     if not keep_attrs:

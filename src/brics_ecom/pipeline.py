@@ -526,12 +526,13 @@ class Pipeline:
                 data["raw"] = current
                 data[names[start - 1]] = current
         scores = None
-        made_here = False  # whether `current` is an output of this run (not given to it)
         for s in self._steps[start:]:
             params = dict(s.params)
             if s.name == "aggregate" and isinstance(params.get("weights"), str):
                 params["weights"] = self._named_weights(params["weights"])
-            spare = _spare_values(current, data) if made_here else None
+            # `data` holds the panel given to the run (and anything reused or kept), so
+            # only a panel this run made and keeps nowhere is spare
+            spare = _spare_values(current, data)
             with trusted_panels(), donated(spare):
                 out, report = STEPS[s.name](current, self._spec, params)
             if s.name in kept or s.name == "aggregate":
@@ -544,7 +545,6 @@ class Pipeline:
                 scores = out
             else:
                 current = out
-                made_here = s.name not in kept
         if scores is None and "aggregate" in data and "aggregate" not in names[start:]:
             scores = data["aggregate"]
         data = {k: v for k, v in data.items() if k in kept or k == "aggregate"}

@@ -21,7 +21,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import Any, Literal, overload
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -96,7 +96,8 @@ class Treated:
         if self._report is None:
             if self._source is None or self._plans is None:  # pragma: no cover - defensive
                 raise InvalidParameterError("This treatment result holds no report.")
-            _, self._report, self._flags = _treat_eager(self._source, self._plans, self._dim)
+            _, build, self._flags, _ = _treat_eager(self._source, self._plans, self._dim)
+            self._report = build()
             self._source = None
 
     @property
@@ -243,10 +244,10 @@ def treat(
         data = _treat_lazy(panel, plan_list, dim)
         data = with_history(data, panel, call)
         return Treated(data, source=panel, plans=plan_list, dim=dim)
-    values, report, flags = _treat_eager(panel, plan_list, dim, lazy_report=True)
+    values, build_report, flags, any_na_stop = _treat_eager(panel, plan_list, dim)
     values = with_history(values, panel, call)
-    result = Treated(values, report=report, flags=flags, dim=dim)
-    if isinstance(report, _LazyReport) and not report.any_na_stop:
+    result = Treated(values, report=build_report, flags=flags, dim=dim)
+    if not any_na_stop:
         return result  # the report table is built on first access
     table = result.report
     stopped = table.index[table["na_stop"].astype(bool)].tolist() if len(table) else []
@@ -283,41 +284,12 @@ def _kernel_opts(opts: Mapping[str, Any]) -> dict[str, Any]:
     return {k: opts[k] for k in _OPTIONS}
 
 
-class _LazyReport:
-    """Builds the treatment report table from the kernel's details when first needed."""
-
-    def __init__(self, build: Callable[[], pd.DataFrame], any_na_stop: bool) -> None:
-        self._build = build
-        self.any_na_stop = any_na_stop
-
-    def __call__(self) -> pd.DataFrame:
-        return self._build()
-
-
-@overload
 def _treat_eager(
-    panel: xr.DataArray,
-    plans: list[tuple[dict[str, Any], list[str]]],
-    dim: str,
-    lazy_report: Literal[False] = False,
-) -> tuple[xr.DataArray, pd.DataFrame, Callable[[], xr.DataArray]]: ...
-
-
-@overload
-def _treat_eager(
-    panel: xr.DataArray,
-    plans: list[tuple[dict[str, Any], list[str]]],
-    dim: str,
-    lazy_report: Literal[True],
-) -> tuple[xr.DataArray, _LazyReport, Callable[[], xr.DataArray]]: ...
-
-
-def _treat_eager(
-    panel: xr.DataArray,
-    plans: list[tuple[dict[str, Any], list[str]]],
-    dim: str,
-    lazy_report: bool = False,
-) -> tuple[xr.DataArray, pd.DataFrame | _LazyReport, Callable[[], xr.DataArray]]:
+    panel: xr.DataArray, plans: list[tuple[dict[str, Any], list[str]]], dim: str
+) -> tuple[xr.DataArray, Callable[[], pd.DataFrame], Callable[[], xr.DataArray], bool]:
+    """Treated panel, a function building the report table, one building the flags, and
+    whether the test returned NA for some indicator (the tables are costly: built only
+    when asked for)."""
     panel = panel.compute() if panel.chunks is not None else panel
     whole = len(plans) == 1 and not plans[0][0]["skip"]  # one plan: no gather/scatter copies
     values = panel.values if whole else np.array(panel.values, dtype=np.float64, copy=True)
@@ -390,10 +362,8 @@ def _treat_eager(
             )
         return report
 
-    if lazy_report:
-        any_na_stop = any(bool(np.any(columns["na_stop"])) for columns, _ in parts)
-        return out, _LazyReport(build_report, any_na_stop), flag_da
-    return out, build_report(), flag_da
+    any_na_stop = any(bool(np.any(columns["na_stop"])) for columns, _ in parts)
+    return out, build_report, flag_da, any_na_stop
 
 
 def _treat_lazy(

@@ -122,18 +122,11 @@ def _check_stat(stat: str, func: str) -> None:
         )
 
 
-def _nanstat_last(a: FloatArray, stat: str, *, scratch: bool = False) -> FloatArray:
+def _nanstat_last(a: FloatArray, stat: str) -> FloatArray:
     """Mean or median over the last axis, skipping NaN, keepdims; NaN if nothing observed.
 
     The median of an even count is ``(a + b) / 2`` of the two middle values, as R does.
-    ``scratch=True``: ``a`` is a private C-contiguous copy that the mean may overwrite.
     """
-    if stat == "mean" and scratch:
-        # the same sums as below, with no temporary beyond the mask
-        missing = np.isnan(a)
-        np.copyto(a, 0.0, where=missing)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return a.sum(axis=-1, keepdims=True) / (a.shape[-1] - missing.sum(-1, keepdims=True))
     obs = ~np.isnan(a)
     n = obs.sum(axis=-1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -276,12 +269,11 @@ def fill_group(
     if stat == "mean":
         return np.moveaxis(_fill_group_mean(moved, codes, in_place), -1, ax)
     groups = np.unique(codes[codes >= 0])
-    # one statistic per group, then only the missing cells are written: the work beyond
-    # one copy is proportional to the number of gaps
+    # the median: one statistic per group, then only the missing cells are written
     stats = np.full((*moved.shape[:-1], groups.size + 1), np.nan)  # last: no group
     for i, g in enumerate(groups):
-        members = np.take(moved, np.flatnonzero(codes == g), axis=-1)  # (a copy)
-        stats[..., i : i + 1] = _nanstat_last(members, stat, scratch=True)
+        members = np.take(moved, np.flatnonzero(codes == g), axis=-1)
+        stats[..., i : i + 1] = _nanstat_last(members, stat)
     which = np.where(codes >= 0, np.searchsorted(groups, codes), groups.size)
     # C order: flat positions below are (row, unit) pairs
     out = moved if in_place else moved.copy()

@@ -829,15 +829,13 @@ def _winsorise_block(
         if keep.all():
             continue
         gone = ~keep
-        if wa is w and not keep.any():  # all rows leave together, none left before
-            hi[...], lo[...], n_hi[...], n_lo[...] = ha, la, nha, nla
-            sk[...], ku[...] = _skew_kurt_rows(w)  # the reported moments, from scratch
-            code[...] = _pass_codes(sk, ku, skew_thresh, kurt_thresh)
-            return
         rows = act[gone]
-        w[rows], hi[rows], lo[rows] = wa[gone], ha[gone], la[gone]
+        if wa is not w:  # (while it is, the rows' values are in place already)
+            w[rows] = wa[gone]
+        hi[rows], lo[rows] = ha[gone], la[gone]
         n_hi[rows], n_lo[rows] = nha[gone], nla[gone]
-        sk_out, ku_out = _skew_kurt_rows(w[rows])  # the reported moments, from scratch
+        # the reported moments, from scratch (all of w at once: no gathering copy)
+        sk_out, ku_out = _skew_kurt_rows(w if rows.size == w.shape[0] else w[rows])
         sk[rows], ku[rows] = sk_out, ku_out
         code[rows] = _pass_codes(sk_out, ku_out, skew_thresh, kurt_thresh)
         if not keep.any():
@@ -903,16 +901,17 @@ def _transform_rows(
     rows: NDArray[np.intp],
     skew_thresh: float,
     kurt_thresh: float,
-) -> tuple[NDArray[np.float64], NDArray[np.float64], list[str]]:
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int8], list[str]]:
     """Transform rows ``src[idx]`` (skewness ``sk``) into ``values[rows]``, block by block.
 
     The built-in log transforms are vectorised (:func:`_log_block`); any other transform
     is called row by row, in order. A row whose check after the transform is NA stays
-    untreated: it is not written. Returns the skewness and kurtosis of the transformed
-    rows and their flags.
+    untreated: it is not written. Returns the skewness, kurtosis and check codes of the
+    transformed rows and their flags.
     """
     nt, m = idx.size, src.shape[1]
     sk_t, ku_t = np.empty(nt), np.empty(nt)
+    code_t = np.empty(nt, dtype=np.int8)
     flags: list[str] = []
     # log_CT_plus raises on an undefined skewness (impossible for a failing row): let it
     builtin = transform is log_ct or (transform is log_ct_plus and not np.isnan(sk).any())
@@ -925,13 +924,14 @@ def _transform_rows(
         else:
             out, fl = _call_block(base, transform)
         sk_t[b], ku_t[b] = _skew_kurt_rows(out)
-        final = _pass_codes(sk_t[b], ku_t[b], skew_thresh, kurt_thresh) != _NA
+        code_t[b] = _pass_codes(sk_t[b], ku_t[b], skew_thresh, kurt_thresh)
+        final = code_t[b] != _NA
         if final.all():
             values[rows[b]] = out
         else:
             values[rows[b][final]] = out[final]
         flags += fl
-    return sk_t, ku_t, flags
+    return sk_t, ku_t, code_t, flags
 
 
 def _set_win_flags(
@@ -1043,8 +1043,9 @@ def _treat_rows(
             assert transform is not None
             rows = fail[tj]
             src, idx, sk_in = (w, tj, sk[tj]) if w is not None else (x, rows, sk0[rows])
-            sk_t, ku_t, t_flags = _transform_rows(src, idx, sk_in, transform, values, rows, st, kt)
-            code_t = _pass_codes(sk_t, ku_t, st, kt)
+            sk_t, ku_t, code_t, t_flags = _transform_rows(
+                src, idx, sk_in, transform, values, rows, st, kt
+            )
             det["transformed"][rows] = True
             det["skew_after_transform"][rows] = sk_t
             det["kurt_after_transform"][rows] = ku_t

@@ -324,6 +324,23 @@ def _drop_indicator_coords(panel: xr.DataArray) -> xr.DataArray:
     return panel.drop_vars(extra)
 
 
+def _checked_panel(panel: xr.DataArray, func: str) -> tuple[xr.DataArray, list[int]]:
+    """The validated panel and its years; it needs a ``time`` dim and every source."""
+    from ..panel import validate
+
+    panel = validate(panel)
+    if "time" not in panel.dims:
+        raise DataError(f"{func} needs a panel with a 'time' dim (integer years).")
+    present = {str(c) for c in panel["indicator"].values}
+    missing = [code for code in SOURCES.values() if code not in present]
+    if missing:
+        raise DataError(
+            f"{func}: the panel lacks the indicators {missing} of UNCTAD's B2C index; load them "
+            "with brics_ecom.datasets.load_brics_panel()."
+        )
+    return panel, [int(t) for t in panel["time"].values]
+
+
 def prepare(
     panel: xr.DataArray,
     *,
@@ -371,22 +388,11 @@ def prepare(
     2017
     """
     from .. import groups
-    from ..panel import validate
 
     func = "unctad_b2c.prepare"
     check_choice(servers, SERVER_METHODS, param="servers", func=func)
     check_number(window, param="window", func=func, low=0, integer=True)
-    panel = validate(panel)
-    if "time" not in panel.dims:
-        raise DataError(f"{func} needs a panel with a 'time' dim (integer years).")
-    present = {str(c) for c in panel["indicator"].values}
-    missing = [code for code in SOURCES.values() if code not in present]
-    if missing:
-        raise DataError(
-            f"{func}: the panel lacks the indicators {missing} of UNCTAD's B2C index; load them "
-            "with brics_ecom.datasets.load_brics_panel()."
-        )
-    times = [int(t) for t in panel["time"].values]
+    panel, times = _checked_panel(panel, func)
     yrs = resolve_years(years, times, func=func, default=times[-1])
     units = [str(u) for u in panel["unit"].values]
     work = _drop_indicator_coords(panel.sel(indicator=list(SOURCES.values())))
@@ -525,7 +531,6 @@ def build(
     49
     """
     from ..datasets import load_brics_panel
-    from ..panel import validate
 
     func = "unctad_b2c.build"
     if components is None:
@@ -550,17 +555,7 @@ def build(
             f"{func}: extra_data= is only used to load the bundled panel; with panel= given, "
             "load the extra sources into it yourself."
         )
-    panel = validate(panel)
-    if "time" not in panel.dims:
-        raise DataError(f"{func} needs a panel with a 'time' dim (integer years).")
-    present = {str(c) for c in panel["indicator"].values}
-    missing = [code for code in SOURCES.values() if code not in present]
-    if missing:
-        raise DataError(
-            f"{func}: the panel lacks the indicators {missing} of UNCTAD's B2C index; load them "
-            "with brics_ecom.datasets.load_brics_panel()."
-        )
-    times = [int(t) for t in panel["time"].values]
+    panel, times = _checked_panel(panel, func)
     default = _default_year(panel) if years is None else times[-1]
     yrs = resolve_years(years, times, func=func, default=default)
     units = [str(u) for u in panel["unit"].values]
