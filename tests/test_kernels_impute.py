@@ -161,6 +161,35 @@ def test_fill_group_median_analytic() -> None:
     )
 
 
+def test_fill_group_mean_rows_alone_infinities_and_pandas(monkeypatch) -> None:
+    import brics_ecom._kernels.impute as ki
+
+    rng = np.random.default_rng(11)
+    x = rng.lognormal(0, 2, size=(7, 5, 300)) * 10.0 ** rng.integers(-3, 4, size=(7, 5, 1))
+    x[rng.random(x.shape) < 0.2] = nan
+    x[2, 1, :] = nan  # a row with nothing observed
+    x[3, 0, 5], x[3, 0, 9], x[4, 2, 7] = np.inf, -np.inf, np.inf  # inf * 0 in other groups
+    groups = rng.integers(-1, 6, size=300)  # -1: in no group, stays missing
+    before = x.copy()
+    got = fill_group(x, groups, "mean")
+    np.testing.assert_array_equal(x, before)  # not modified
+    # pandas' group means (of the rows' own values) at every gap of a grouped unit
+    for i in range(7):
+        for j in range(5):
+            row = pd.Series(x[i, j])
+            want = row.groupby(groups).transform("mean").to_numpy(copy=True)
+            want[groups < 0] = nan
+            fill = np.isnan(x[i, j])
+            np.testing.assert_allclose(got[i, j][fill], want[fill], rtol=1e-13, equal_nan=True)
+            np.testing.assert_array_equal(got[i, j][~fill], x[i, j][~fill])
+            # each row's result is that of the row alone, bit for bit
+            assert fill_group(x[i, j], groups).tobytes() == got[i, j].tobytes()
+    assert np.isnan(got[2, 1]).all()
+    # whatever the blocks of rows
+    monkeypatch.setattr(ki, "_ROW_BLOCK", 600)
+    assert fill_group(x, groups).tobytes() == got.tobytes()
+
+
 def test_fill_group_rejects_bad_groups() -> None:
     with pytest.raises(InvalidParameterError, match="groups"):
         fill_group(np.zeros((2, 3)), [0, 1])

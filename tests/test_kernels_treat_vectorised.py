@@ -488,3 +488,100 @@ def test_updated_moments_never_change_a_decision(seed: int) -> None:
         for skew_t, kurt_t in [(2.0, 3.5), (sk, 3.5), (2.0, ku), (float(np.nextafter(sk, 0)), ku)]:
             for winmax in (1, 3, None):
                 _check(x, winmax=winmax, skew_thresh=skew_t, kurt_thresh=kurt_t, transform=None)
+
+
+# --------------------------------------------------------------------------------------
+# The winsorisation loop on each row's extreme values (_winsorise_fast)
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_extreme_values_equal_a_brute_force(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(60):
+        n = int(rng.choice([8, 40, 500]))
+        v = rng.lognormal(0, float(rng.uniform(0.2, 2.5)), n) * (-1 if i % 3 == 0 else 1)
+        if i % 4 == 1:
+            v = np.round(v, 1)  # ties
+        if i % 5 == 2:
+            v[rng.random(n) < 0.3] = np.nan
+        if i % 7 == 3:
+            v[:] = np.round(rng.normal(0, 1, n)) * 1e-3
+            v[0] = 50.0  # one outlier: few values beyond mean + 3 sd, or mean + 1 sd
+        rows.append(np.r_[v, np.full(500 - n, np.nan)])
+    w = np.array(rows)
+    up = rng.random(len(rows)) < 0.6
+    sums = ks._moments_rows(w)[2]
+    depth = 6
+    values, counts, ok = tk._extreme_values(w, up, sums, depth)
+    for i, row in enumerate(w):
+        v = row[~np.isnan(row)]
+        distinct = np.unique(v)[::-1] if up[i] else np.unique(v)
+        assert ok[i] == (distinct.size >= depth)
+        if not ok[i]:
+            continue
+        np.testing.assert_array_equal(values[i], distinct[:depth])
+        beyond = [np.count_nonzero(v >= d if up[i] else v <= d) for d in distinct[:depth]]
+        np.testing.assert_array_equal(counts[i], beyond)
+
+
+def _one_way_breakers(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Rows the fast loop must hand to the general one: skewness changing sign on the
+    way, a zero replacement value (0.0 and -0.0 among the values), fewer distinct values
+    than steps; and rows whose extreme values lie within mean + 3 sd, or mean + 1 sd."""
+    rows = []
+    for _ in range(4):
+        v = rng.normal(0, 1, n)
+        v[0] = 60.0  # one huge high outlier, then several large low ones
+        v[1:6] = -rng.uniform(12, 15, 5)
+        rows.append(v)
+        v = -rng.lognormal(0, 0.5, n)
+        v[0], v[1], v[2] = 100.0, 0.0, -0.0
+        rows.append(v)
+        v = np.repeat([0.0, 1.0, 2.0, 100.0], [n - 31, 20, 10, 1]).astype(float)
+        rows.append(rng.permutation(v))
+        v = rng.integers(0, 10, n).astype(float)
+        v[:2] = [1000.0, 900.0]
+        rows.append(v)
+        v = np.round(rng.normal(0, 1, n), 2)
+        v[0] = 40.0
+        rows.append(v)
+        rows.append(rng.lognormal(0, 1.5, n))
+    return np.array(rows)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fast_winsorisation_hands_over_and_equals_the_reference(monkeypatch, seed) -> None:
+    handed: list[int] = []
+    fast: list[int] = []
+    block, clip = tk._winsorise_block, tk._clip_rows
+
+    def count_block(w: np.ndarray, *args: Any) -> None:
+        handed.append(w.shape[0])
+        block(w, *args)
+
+    def count_clip(w: np.ndarray, rows: np.ndarray, *args: Any) -> None:
+        fast.append(rows.size)
+        clip(w, rows, *args)
+
+    monkeypatch.setattr(tk, "_winsorise_block", count_block)
+    monkeypatch.setattr(tk, "_clip_rows", count_clip)
+    x = _one_way_breakers(np.random.default_rng(seed), 300)
+    for winmax in (1, 2, 5, 10, 32):
+        for transform in (None, "log_CT"):
+            handed.clear()
+            fast.clear()
+            got = _check(x, winmax=winmax, transform=transform)
+            assert got is not None
+            if winmax >= 5:  # both loops ran
+                assert sum(handed) > 0 and sum(fast) > 0
+    # both directions in one row: a row handed over after turning
+    res = treat_array(x, winmax=10, transform=None)
+    assert any(("winhi" in set(f)) and ("winlo" in set(f)) for f in res.flags)
+    # the general loop alone gives the same
+    monkeypatch.setattr(tk, "_FAST_WINMAX", 0)
+    handed.clear()
+    fast.clear()
+    _assert_identical(treat_array(x, winmax=5), _reference(x, winmax=5))
+    assert not fast

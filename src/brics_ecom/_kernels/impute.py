@@ -292,39 +292,68 @@ _ROW_BLOCK = 1 << 18
 def _fill_group_mean(moved: FloatArray, codes: NDArray[np.intp], in_place: bool) -> FloatArray:
     """:func:`fill_group`'s mean, units on the last axis of ``moved``.
 
-    Block of rows by block of rows, the grouped units are gathered, group after group (a
-    stable order), so each group's sum is one segment of ``numpy.add.reduceat``; the gaps
-    are found in that same gathered copy, and only they are written. Each row's
-    statistics depend on that row alone, so any split of the other axes (dask chunks,
-    blocks) gives the same bits.
+    Block of rows by block of rows: the gaps are found and set to 0, each group's sum is
+    the dot product of a row with the group's 0/1 membership vector (one BLAS call per row
+    and group, reading the row where it is: no gathered copy), the counts come from the
+    (few) gaps, and the gaps are then written. Each row's statistics depend on that row
+    alone, so any split of the other axes (dask chunks, blocks) gives the same bits.
     """
     out = moved if in_place else moved.copy()
     if out.size == 0:
         return out
-    rows = out.reshape(-1, out.shape[-1])  # a view (out is C-contiguous)
-    grouped = np.flatnonzero(codes >= 0)
-    order = grouped[np.argsort(codes[grouped], kind="stable")]
-    _, starts, sizes = np.unique(codes[order], return_index=True, return_counts=True)
-    n_groups = sizes.size
-    group_of_col = np.repeat(np.arange(n_groups), sizes)
-    step = max(1, _ROW_BLOCK // max(order.size, 1))
+    m = out.shape[-1]
+    rows = out.reshape(-1, m)  # a view (out is C-contiguous)
+    labels, group_of_unit = np.unique(codes, return_inverse=True)
+    grouped = labels >= 0
+    n_groups = int(np.count_nonzero(grouped))
+    group_of_unit = group_of_unit - (labels.size - n_groups)  # -1 for units in no group
+    membership = np.zeros((n_groups, m))
+    in_group = group_of_unit >= 0
+    membership[group_of_unit[in_group], np.flatnonzero(in_group)] = 1.0
+    sizes = membership.sum(axis=1)
+    step = max(1, _ROW_BLOCK // max(m, 1))
     for first in range(0, rows.shape[0], step):
         block = rows[first : first + step]
-        members = np.take(block, order, axis=-1)  # (a copy, units by group)
-        missing = np.isnan(members)
-        gaps = np.flatnonzero(missing)
+        gaps = np.flatnonzero(np.isnan(block))
         if gaps.size == 0:
             continue
-        np.copyto(members, 0.0, where=missing)
-        row, col = np.divmod(gaps, order.size)
-        # gaps per (row, group), counted from the (few) gaps rather than from the mask
-        cell = row * n_groups + group_of_col[col]
-        n_missing = np.bincount(cell, minlength=members.shape[0] * n_groups)
-        with np.errstate(invalid="ignore", divide="ignore"):
+        row, col = np.divmod(gaps, m)
+        flat = block.reshape(-1)
+        flat[gaps] = 0.0
+        group = group_of_unit[col]
+        fill = group >= 0
+        # gaps per (row, group), counted from the gaps rather than from a mask
+        cell = row[fill] * n_groups + group[fill]
+        n_missing = np.bincount(cell, minlength=block.shape[0] * n_groups)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             observed = sizes - n_missing.reshape(-1, n_groups)
-            means = np.add.reduceat(members, starts, axis=-1) / observed  # (row, group)
-        block[row, order[col]] = means.reshape(-1)[cell]
+            sums = _dot_rows(block, membership)  # (row, group)
+            _sum_infinite_rows(sums, block, group_of_unit, n_groups)
+            if not fill.all():
+                flat[gaps[~fill]] = np.nan  # units in no group stay missing
+            flat[gaps[fill]] = (sums / observed).reshape(-1)[cell]
     return out
+
+
+def _sum_infinite_rows(
+    sums: FloatArray, block: FloatArray, group_of_unit: NDArray[np.intp], n_groups: int
+) -> None:
+    """Redo, group by group, the sums of rows holding ±inf (``inf * 0`` makes the dot
+    products of the other groups NaN); ``block`` has 0 at its gaps."""
+    for r in np.flatnonzero(np.isnan(sums).any(axis=1)).tolist():
+        sums[r] = [block[r, group_of_unit == g].sum() for g in range(n_groups)]
+
+
+def _dot_rows(block: FloatArray, vectors: FloatArray) -> FloatArray:
+    """``block @ vectors.T`` as one dot product per row and vector (each row's results
+    are then those of the row alone, whatever the block: a matrix product's order of
+    summation may depend on the matrix sizes)."""
+    if _vecdot is not None:
+        return np.asarray(_vecdot(block[:, None, :], vectors[None, :, :]))
+    return np.stack([np.einsum("ij,j->i", block, v) for v in vectors], axis=-1)
+
+
+_vecdot = getattr(np, "vecdot", None)  # NumPy >= 2.0
 
 
 # --------------------------------------------------------------------------------------

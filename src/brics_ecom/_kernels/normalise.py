@@ -37,6 +37,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import math
 import operator
 from collections.abc import Iterable
@@ -47,6 +48,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from brics_ecom.errors import InvalidParameterError
 from brics_ecom.registry import register
+
+from .stats import row_broadcasts
 
 __all__ = [
     "borda",
@@ -115,6 +118,15 @@ def _prepare(
         )
     axes = _normalise_axes(axis, xa.ndim)
     return xa, ra, axes
+
+
+def _row_broadcasts(
+    xa: FloatArray, axes: tuple[int, ...]
+) -> contextlib.AbstractContextManager[None]:
+    """:func:`stats.row_broadcasts` for statistics over the last axis only."""
+    if axes == (xa.ndim - 1,):
+        return row_broadcasts(xa.shape[-1])
+    return contextlib.nullcontext()
 
 
 def _param(value: ArrayLike, name: str) -> FloatArray:
@@ -314,7 +326,7 @@ def minmax(
     xa, ra, axes = _prepare(x, ref, axis)
     lo, hi = _param(lower, "lower"), _param(upper, "upper")
     mn, mx = _nanmin(ra, axes), _nanmax(ra, axes)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), _row_broadcasts(xa, axes):
         # (x - min) / (max - min) * (upper - lower) + lower, in place on one array
         shape = np.broadcast_shapes(xa.shape, np.shape(lo), np.shape(hi))
         in_place = overwrite_x and xa is x and xa.shape == shape and xa.flags.writeable

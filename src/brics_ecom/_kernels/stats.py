@@ -11,11 +11,13 @@ Every function reduces over ``axis`` (last by default; a tuple pools several axe
 NaN, broadcasts over the other (leading) dims and returns NaN, silently, for a slice with
 too few non-missing values or with zero variance. Inputs are never modified.
 
-The central power sums are computed with products (``d2 = d * d``, ``sum(d2 * d)``,
-``sum(d2 * d2)``) and NumPy's pairwise sums, so a slice gives bit-for-bit the same
-result whatever array it sits in (a row of a C-contiguous 2-D array, or alone), and the
-treatment kernel's fast row-block path (:func:`_skew_kurt_rows`) agrees exactly with
-:func:`skew_kurt_type2`.
+The central power sums are computed with products: ``d2 = d * d`` summed by NumPy's
+pairwise sum, and ``d2 . d`` and ``d2 . d2`` as dot products (one BLAS call per slice
+along a single axis, the product and the sum in one pass; pooled axes and very long
+slices take ``sum(d2 * d)`` and ``sum(d2 * d2)``). A slice therefore gives bit-for-bit
+the same result whatever array it sits in (a row of a C-contiguous 2-D array, or alone),
+and the treatment kernel's fast row-block path (:func:`_skew_kurt_rows`) agrees exactly
+with :func:`skew_kurt_type2`.
 
 Examples
 --------
@@ -29,6 +31,8 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -116,6 +120,25 @@ def _deviations(x: ArrayLike, axis: Axis) -> tuple[NDArray[np.float64], NDArray[
     return n, d, ax
 
 
+#: Longest slice whose power sums of orders 3 and 4 are BLAS dot products: OpenBLAS may
+#: split a longer dot product across threads, and its last bits would then depend on
+#: their number.
+_DOT_MAX = 8192
+_vecdot = getattr(np, "vecdot", None)  # NumPy >= 2.0
+
+
+def _dot_axis(d: NDArray[np.float64], axis: Axis) -> int | None:
+    """The axis along which the sums of ``d`` may be dot products, or None."""
+    if isinstance(axis, tuple):
+        if len(axis) != 1:
+            return None
+        axis = axis[0]
+    ax = axis % d.ndim
+    if _vecdot is None or d.shape[ax] > _DOT_MAX:
+        return None
+    return ax
+
+
 def _power_sums(
     d: NDArray[np.float64],
     axis: Axis,
@@ -126,21 +149,50 @@ def _power_sums(
 
     The powers are products, ``d2 = d * d``, ``d2 * d`` and ``d2 * d2`` (``np.power`` with
     a negative base is a slow scalar routine on some CPUs); they differ from ``d ** k`` in
-    the last bits only. ``d`` (a fresh array) is overwritten, and so is ``scratch`` (an
-    array shaped like ``d``, for ``d2``) if given. The sums are NumPy's (pairwise along a
-    contiguous axis), so a row of a C-contiguous 2-D array gives bit-for-bit the result of
-    the same row as a 1-D array, and every function of this module computes a given sum
-    the same way.
+    the last bits only. ``sum(d2)`` is NumPy's (pairwise along a contiguous axis); along
+    one axis the other two are dot products ``d2 . d`` and ``d2 . d2`` (``np.vecdot``:
+    one BLAS call per slice, with no product array written), otherwise sums of the
+    products. A slice thus gets bit-for-bit the same sums whatever array it sits in, and
+    every function of this module computes a given sum the same way. ``d`` (a fresh
+    array) may be overwritten, and so may ``scratch`` (an array shaped like ``d``, for
+    ``d2``) if given.
     """
     sums: dict[int, NDArray[np.float64]] = {}
+    ax = _dot_axis(d, axis)
     with np.errstate(invalid="ignore", over="ignore", under="ignore"):
         d2 = np.multiply(d, d, out=scratch)
         sums[2] = d2.sum(axis=axis, keepdims=True)
-        if 3 in orders:
-            sums[3] = np.multiply(d2, d, out=d).sum(axis=axis, keepdims=True)
-        if 4 in orders:
-            sums[4] = np.multiply(d2, d2, out=d2).sum(axis=axis, keepdims=True)
+        if ax is not None:
+            assert _vecdot is not None
+            for k, other in ((3, d), (4, d2)):
+                if k in orders:
+                    sums[k] = np.expand_dims(_vecdot(d2, other, axis=ax), ax)
+        else:
+            if 3 in orders:
+                sums[3] = np.multiply(d2, d, out=d).sum(axis=axis, keepdims=True)
+            if 4 in orders:
+                sums[4] = np.multiply(d2, d2, out=d2).sum(axis=axis, keepdims=True)
     return [sums[k] for k in orders]
+
+
+@contextlib.contextmanager
+def row_broadcasts(row_length: int) -> Iterator[None]:
+    """Within the block, NumPy combines rows of ``row_length`` with one value per row fast.
+
+    An element-wise operation between a 2-D array and a column (one value per row, e.g.
+    ``x - mean`` with ``keepdims``) runs about twice slower when NumPy's ufunc buffer
+    (8,192 elements) is longer than a row: the iterator then copies the broadcast column
+    into its buffer. A buffer shorter than a row avoids that; results are unchanged (the
+    buffer size never changes an element-wise result). The previous size is restored.
+    """
+    if row_length < 256 or row_length > 8192:
+        yield
+        return
+    old = np.setbufsize(1 << (row_length.bit_length() - 2))
+    try:
+        yield
+    finally:
+        np.setbufsize(old)
 
 
 def _central_sums(
@@ -177,27 +229,34 @@ def _central_sums_block(
     n: NDArray[np.float64],
     d: NDArray[np.float64],
     d2: NDArray[np.float64],
+    total: NDArray[np.float64] | None = None,
 ) -> tuple[NDArray[np.float64], ...]:
     """The refined mean and the central sums of orders 2, 3 and 4 of the rows of a block
     (the fast path), each of shape ``(rows, 1)``.
 
     ``z`` holds the values with 0 where missing and is not modified; ``miss`` are the flat
     indices of the missing positions; ``n`` is the count of the others (float, shape
-    ``(rows, 1)``); ``d`` and ``d2`` are C-contiguous scratch arrays shaped like ``z``.
+    ``(rows, 1)``); ``d`` and ``d2`` are C-contiguous scratch arrays shaped like ``z``;
+    ``total`` is ``z.sum(axis=1, keepdims=True)`` if the caller has it already.
     The element-wise operations and the sums are those of :func:`_mean_scratch`,
     :func:`_masked_deviations` and :func:`_power_sums` (``z - mean`` equals ``x - mean``
     wherever a value is present, and the deviations are set to 0 elsewhere), so each row
     gets bit-for-bit the sums, hence :func:`skew_kurt_type2`, of that row alone.
     """
     flat = d.reshape(-1)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore", under="ignore"):
-        mean = z.sum(axis=1, keepdims=True) / n
+    with (
+        np.errstate(invalid="ignore", divide="ignore", over="ignore", under="ignore"),
+        row_broadcasts(z.shape[1]),
+    ):
+        mean = (z.sum(axis=1, keepdims=True) if total is None else total) / n
         np.subtract(z, mean, out=d)
-        flat[miss] = 0.0
+        if miss.size:
+            flat[miss] = 0.0
         corr = d.sum(axis=1, keepdims=True) / n
         mean = np.where(np.isfinite(mean), mean + corr, mean)
         np.subtract(z, mean, out=d)
-        flat[miss] = 0.0
+        if miss.size:
+            flat[miss] = 0.0
         s2, s3, s4 = _power_sums(d, 1, (2, 3, 4), scratch=d2)
     return mean, s2, s3, s4
 
@@ -239,17 +298,23 @@ def _moments_rows(
     sums = np.empty((5, n_rows))
     step = max(1, BLOCK_SIZE // max(m, 1))
     bufs = np.empty((3, min(step, n_rows), m))
+    none_missing = np.empty(0, dtype=np.intp)
     for start in range(0, n_rows, step):
         a = arr[start : start + step]
         z, d, d2 = bufs[:, : a.shape[0]]
-        miss, n = _missing(a)
-        if miss.size:  # values with 0 where missing (complete rows are read as they are)
-            np.copyto(z, a)
+        # the rows' sums, NaN when a value is missing: complete blocks need no NaN scan
+        with np.errstate(invalid="ignore", over="ignore"):
+            row_sums = a.sum(axis=1, keepdims=True)
+        total: NDArray[np.float64] | None = row_sums
+        if np.isnan(row_sums).any():
+            miss, n = _missing(a)
+            np.copyto(z, a)  # values with 0 where missing
             z.reshape(-1)[miss] = 0.0
+            total = None
         else:
-            z = a
+            miss, n, z = none_missing, np.full((a.shape[0], 1), float(m)), a
         assert z.flags.c_contiguous and d.flags.c_contiguous
-        mean, s2, s3, s4 = _central_sums_block(z, miss, n, d, d2)
+        mean, s2, s3, s4 = _central_sums_block(z, miss, n, d, d2, total)
         b = slice(start, start + a.shape[0])
         sk[b], ku[b] = _skew_from_sums(n, s2, s3)[:, 0], _kurt_from_sums(n, s2, s4)[:, 0]
         sums[:, b] = np.hstack([n, mean, s2, s3, s4]).T

@@ -68,6 +68,7 @@ from .stats import (
     _moments_rows,
     _skew_from_sums,
     _skew_kurt_rows,
+    row_broadcasts,
     skew_kurt_type2,
     skew_type2,
 )
@@ -845,6 +846,251 @@ def _winsorise_block(
         n, centre, t, mag = n[keep], centre[keep], t[:, keep], mag[:, keep]
 
 
+#: Largest ``winmax`` for which the loop runs on each row's extreme values alone
+#: (:func:`_winsorise_fast`); a larger or no limit takes :func:`_winsorise_block`.
+_FAST_WINMAX = 32
+#: Thresholds ``mean ± c * sd`` tried in turn to collect a row's extreme values (the last,
+#: infinite, takes the whole row); Cantelli's inequality bounds the share beyond c = 3
+#: by 10%, and a heavy tail (a failing row) has fewer.
+_CANDIDATE_SDS = (3.0, 1.0, np.inf)
+
+
+def _winsorise_rows(
+    w: NDArray[np.float64],
+    sk: NDArray[np.float64],
+    ku: NDArray[np.float64],
+    code: NDArray[np.int8],
+    hi: NDArray[np.bool_],
+    lo: NDArray[np.bool_],
+    n_hi: NDArray[np.int64],
+    n_lo: NDArray[np.int64],
+    sums: NDArray[np.float64],
+    winmax: int | None,
+    skew_thresh: float,
+    kurt_thresh: float,
+) -> None:
+    """The winsorisation loop of :func:`_treat_1d` on the rows of ``w`` (failing rows).
+
+    Arguments and results as :func:`_winsorise_block` (everything updated in place). Rows
+    are winsorised on their extreme values alone (:func:`_winsorise_fast`) when possible;
+    the others, and rows whose skewness changes sign on the way, are finished by
+    :func:`_winsorise_block` from where the fast loop left them.
+    """
+    if w.shape[0] == 0 or (winmax is not None and winmax <= 0):
+        return
+    args = (winmax, skew_thresh, kurt_thresh)
+    if winmax is None or winmax > _FAST_WINMAX:
+        rest = np.arange(w.shape[0])
+    else:
+        rest = _winsorise_fast(w, sk, ku, code, hi, lo, n_hi, n_lo, sums, winmax, *args[1:])
+        if rest.size == 0:
+            return
+    if rest.size == w.shape[0]:
+        _winsorise_block(w, sk, ku, code, hi, lo, n_hi, n_lo, sums, *args)
+        return
+    arrays: tuple[NDArray[Any], ...] = (w, sk, ku, code, hi, lo, n_hi, n_lo)
+    p = [a[rest] for a in arrays]
+    _winsorise_block(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], sums[:, rest], *args)
+    for whole, piece in zip(arrays, p, strict=True):
+        whole[rest] = piece
+
+
+def _extreme_values(
+    w: NDArray[np.float64], up: NDArray[np.bool_], sums: NDArray[np.float64], depth: int
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.bool_]]:
+    """Per row of ``w``, its ``depth`` most extreme distinct values, largest first where
+    ``up`` (else smallest first), and how many values each of them and the ones before it
+    account for.
+
+    Returns ``values`` and ``counts`` of shape ``(rows, depth)``, and ``ok``: the rows
+    with at least ``depth`` distinct values (the others' entries are meaningless). The
+    values are collected beyond ``mean ± c * sd`` (``sums`` as in :func:`_winsorise_block`)
+    for the ``c`` of :data:`_CANDIDATE_SDS` in turn, until a row has enough of them; all
+    values beyond a collected one are collected too, so its count is exact.
+    """
+    k, m = w.shape
+    values = np.zeros((k, depth))
+    counts = np.zeros((k, depth), dtype=np.int64)
+    ok = np.zeros(k, dtype=bool)
+    n, mean, s2 = sums[0], sums[1], sums[2]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sd = np.sqrt(s2 / np.maximum(n - 1.0, 1.0))
+    todo = np.arange(k)
+    for c in _CANDIDATE_SDS:
+        if todo.size == 0:
+            break
+        sub = w if todo.size == k else w[todo]
+        u = up[todo]
+        # the values beyond the threshold, negated for rows going up: ascending is then
+        # from the extreme inwards for every row
+        with np.errstate(invalid="ignore"), row_broadcasts(m):
+            if np.isinf(c):
+                beyond = ~np.isnan(sub)
+            else:
+                reach = c * sd[todo]
+                hi_thr = np.where(u, mean[todo] + reach, np.inf)[:, None]
+                lo_thr = np.where(u, -np.inf, mean[todo] - reach)[:, None]
+                beyond = sub > hi_thr if u.all() else (sub > hi_thr) | (sub < lo_thr)
+        pos = np.flatnonzero(beyond)
+        r = pos // m
+        key = sub.reshape(-1)[pos]
+        np.negative(key, out=key, where=u[r])
+        per_row = np.bincount(r, minlength=todo.size)
+        width = int(per_row.max(initial=0))
+        if width == 0:
+            break
+        # one padded row of keys per row, sorted: runs of equal keys are distinct values
+        start = np.cumsum(per_row) - per_row
+        padded = np.full((todo.size, width), np.inf)
+        padded[r, np.arange(pos.size) - start[r]] = key
+        padded.sort(axis=1)
+        first = np.ones((todo.size, width), dtype=bool)
+        first[:, 1:] = padded[:, 1:] != padded[:, :-1]
+        first &= np.isfinite(padded)
+        rank = np.cumsum(first, axis=1) - 1
+        rr, cc = np.nonzero(first & (rank <= depth))
+        dr = rank[rr, cc]
+        begin = np.zeros((todo.size, depth + 1), dtype=np.int64)
+        begin[:, :] = per_row[:, None]  # (a row's count past its last distinct value)
+        begin[rr, dr] = cc
+        vals = np.zeros((todo.size, depth + 1))
+        vals[rr, dr] = padded[rr, cc]
+        enough = np.count_nonzero(first, axis=1) >= depth
+        got = todo[enough]
+        values[got] = np.where(u[enough, None], -vals[enough, :depth], vals[enough, :depth])
+        counts[got] = begin[enough, 1:]
+        ok[got] = True
+        todo = todo[~enough]
+    return values, counts, ok
+
+
+def _clip_rows(
+    w: NDArray[np.float64],
+    rows: NDArray[np.intp],
+    up: NDArray[np.bool_],
+    bound: NDArray[np.float64],
+    hi: NDArray[np.bool_],
+    lo: NDArray[np.bool_],
+) -> None:
+    """Write the state of ``rows`` of ``w`` after their winsorisation steps.
+
+    A row going ``up`` has had every value above ``bound`` (its last replacement value)
+    replaced by it: ``min(x, bound)``, the same numbers bit for bit, as the replaced ones
+    are ``bound`` itself. Its last block (``hi``) is the values above ``bound``; likewise
+    downwards (``lo``). The rows' blocks on the other side are left as they are.
+    """
+    for side, keep, mark in ((up, np.minimum, hi), (~up, np.maximum, lo)):
+        sel = rows[side]
+        if sel.size == 0:
+            continue
+        b = bound[side][:, None]
+        x = w if sel.size == w.shape[0] else w[sel]
+        with row_broadcasts(w.shape[1]):
+            mark[sel] = x > b if keep is np.minimum else x < b
+            if x is w:
+                keep(w, b, out=w)
+            else:
+                w[sel] = keep(x, b)
+
+
+def _winsorise_fast(
+    w: NDArray[np.float64],
+    sk: NDArray[np.float64],
+    ku: NDArray[np.float64],
+    code: NDArray[np.int8],
+    hi: NDArray[np.bool_],
+    lo: NDArray[np.bool_],
+    n_hi: NDArray[np.int64],
+    n_lo: NDArray[np.int64],
+    sums: NDArray[np.float64],
+    winmax: int,
+    skew_thresh: float,
+    kurt_thresh: float,
+) -> NDArray[np.intp]:
+    """:func:`_winsorise_block` for rows that go one way, computed on their extreme values.
+
+    A row going up ``j`` steps has its values at or above its ``j``-th largest distinct
+    value replaced by the next one, so its power sums, its last block and, at the end,
+    its values (``min(x, next)``) follow from its ``winmax + 1`` largest distinct values
+    and their counts (:func:`_extreme_values`) with no pass over the row; downwards
+    likewise. Decisions are checked as in :func:`_winsorise_block` (a row near a
+    threshold is recomputed from scratch), and leaving rows get their moments from
+    scratch, so everything is bit-for-bit _treat_1d's.
+
+    Returns the rows left to :func:`_winsorise_block`, in their state so far (values,
+    moments, ``sums`` recomputed, blocks): rows with fewer than ``winmax + 1`` distinct
+    values or a zero among the replacement values (whose sign _treat_1d picks by its
+    order of work), and rows whose skewness changes sign.
+    """
+    k = w.shape[0]
+    up = sk >= 0
+    values, counts, ok = _extreme_values(w, up, sums, winmax + 1)
+    ok &= ~(values[:, 1:] == 0).any(axis=1)
+    handed = [np.flatnonzero(~ok)]
+    act = np.flatnonzero(ok)
+    if act.size == 0:
+        return handed[0]
+    # state of the rows still in the loop (compact)
+    vals, cnts, upa = values[act], counts[act], up[act]
+    steps = np.zeros(act.size, dtype=np.intp)
+    n, centre = sums[0, act], sums[1, act]
+    t = np.vstack([np.zeros_like(n), sums[2:, act]])  # sums of (x - centre)**k, k = 1..4
+    mag = _initial_magnitudes(sums[:, act])
+    while True:
+        i = np.arange(act.size)
+        old, size, repl = vals[i, steps], cnts[i, steps], vals[i, steps + 1]
+        steps += 1
+        with np.errstate(invalid="ignore", over="ignore"):
+            p_old = np.cumprod(np.broadcast_to(old - centre, t.shape), axis=0)
+            p_new = np.cumprod(np.broadcast_to(repl - centre, t.shape), axis=0)
+            t += size * (p_new - p_old)
+            mag += size * (np.abs(p_new) + np.abs(p_old))
+        ska, kua, err_sk, err_ku, s2, err_s2 = _updated_moments(n, t, mag)
+        with np.errstate(invalid="ignore"):
+            exact = (
+                ~np.isfinite(ska) | ~np.isfinite(kua) | ~np.isfinite(err_sk)
+                | ~np.isfinite(err_ku) | ~(s2 > _MARGIN * err_s2)
+                | (np.abs(np.abs(ska) - skew_thresh) <= _MARGIN * err_sk)
+                | (np.abs(ska) <= _MARGIN * err_sk)
+                | (np.abs(kua - kurt_thresh) <= _MARGIN * err_ku)
+            )  # fmt: skip
+        if exact.any():
+            cur = w[act[exact]]  # (a copy) in its current state
+            e_up, e_bound = upa[exact], repl[exact]
+            bound = e_bound[:, None]
+            cur = np.where(e_up[:, None], np.minimum(cur, bound), np.maximum(cur, bound))
+            ska[exact], kua[exact], fresh = _moments_rows(cur)
+            centre[exact] = fresh[1]
+            t[:, exact] = np.vstack([np.zeros(fresh.shape[1]), fresh[2:]])
+            mag[:, exact] = _initial_magnitudes(fresh)
+        coda = _pass_codes(ska, kua, skew_thresh, kurt_thresh)
+        keep = (coda == _FAIL) & (size < winmax)
+        turned = keep & ((ska >= 0) != upa)
+        keep &= ~turned
+        if keep.all():
+            continue
+        for leaving, final in ((~keep & ~turned, True), (turned, False)):
+            if not leaving.any():
+                continue
+            rows, lu, lsize = act[leaving], upa[leaving], size[leaving]
+            _clip_rows(w, rows, lu, repl[leaving], hi, lo)
+            n_hi[rows[lu]] = lsize[lu]
+            n_lo[rows[~lu]] = lsize[~lu]
+            # the moments from scratch (all of w at once: no gathering copy)
+            cur = w if rows.size == k else w[rows]
+            if final:
+                sk_out, ku_out = _skew_kurt_rows(cur)
+                code[rows] = _pass_codes(sk_out, ku_out, skew_thresh, kurt_thresh)
+            else:  # the general loop carries on from here, from exact sums
+                sk_out, ku_out, sums[:, rows] = _moments_rows(cur)
+                handed.append(rows)
+            sk[rows], ku[rows] = sk_out, ku_out
+        if not keep.any():
+            return np.sort(np.concatenate(handed))
+        act, vals, cnts, upa, steps = act[keep], vals[keep], cnts[keep], upa[keep], steps[keep]
+        n, centre, t, mag = n[keep], centre[keep], t[:, keep], mag[:, keep]
+
+
 def _log_block(
     base: NDArray[np.float64], plus: bool, sk: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], list[str]]:
@@ -855,7 +1101,7 @@ def _log_block(
     and :func:`log_ct_plus` with the row's ``min``, ``max`` and ``a = 0.01 * (max - min)``
     broadcast, so the results are bit-for-bit theirs. Returns the values and the flags.
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"), row_broadcasts(base.shape[1]):
         mn = np.fmin.reduce(base, axis=1, keepdims=True)  # NaN skipped; rows have values
         mx = np.fmax.reduce(base, axis=1, keepdims=True)
         a = 0.01 * (mx - mn)
@@ -1017,7 +1263,7 @@ def _treat_rows(
         for s in range(0, nf, step):
             b = slice(s, s + step)
             wb = w[b] if w is not None else x[fail[b]]  # (a copy when gathered)
-            _winsorise_block(
+            _winsorise_rows(
                 wb, sk[b], ku[b], code[b], hi[b], lo[b], n_hi[b], n_lo[b], sums[:, b],
                 winmax, st, kt,
             )  # fmt: skip
