@@ -317,7 +317,8 @@ def _with_direction(kernel: Any) -> Any:
     """Wrap a kernel so that it multiplies by the direction first (COINr's convention).
 
     A kernel that takes ``overwrite_x`` may write into ``x`` when the caller allows it, and
-    always into the directed copy ``x * direction``, which is its own.
+    always into the directed copy ``x * direction``, which is its own. When the caller
+    allows it, the direction is applied in ``x`` itself (no copy).
     """
     writes = overwrites_input(kernel)
 
@@ -329,7 +330,11 @@ def _with_direction(kernel: Any) -> Any:
         if not (np.all(direction == 1) and shape == x.shape):
             if kwargs.get("ref") is not None:
                 kwargs["ref"] = kwargs["ref"] * direction
-            x, overwrite_x = x * direction, True
+            if overwrite_x and shape == x.shape and x.dtype == np.float64 and x.flags.writeable:
+                with _nk.row_broadcasts(x.shape[-1] if x.ndim else 0):
+                    np.multiply(x, direction, out=x)
+            else:
+                x, overwrite_x = x * direction, True
         if writes:
             kwargs["overwrite_x"] = overwrite_x
         return np.asarray(kernel(x, **kwargs))

@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -277,6 +278,25 @@ def _missing(a: NDArray[np.float64]) -> tuple[NDArray[np.intp], NDArray[np.float
 BLOCK_SIZE = 1 << 17
 
 
+#: The scratch memory of :func:`_moments_rows`, kept per thread between calls: the
+#: treatment calls it a dozen times per panel, and freeing and allocating it each time
+#: makes the C allocator hand back fresh pages, whose first touch costs more than the
+#: work done in them.
+_workspace = threading.local()
+
+
+def _scratch(shape: tuple[int, ...]) -> NDArray[np.float64]:
+    """A float64 work array of ``shape`` (contents undefined), this thread's own, valid
+    until the next call. The memory is kept for the next call (at most 3 blocks)."""
+    size = int(np.prod(shape))
+    buf = getattr(_workspace, "buf", None)
+    if buf is None or buf.size < size:
+        buf = np.empty(size)
+        if size <= 3 * BLOCK_SIZE:
+            _workspace.buf = buf
+    return buf[:size].reshape(shape)
+
+
 def _skew_kurt_rows(arr: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """:func:`skew_kurt_type2` of every row of a C-contiguous 2-D float64 ``arr``, fast.
 
@@ -297,7 +317,7 @@ def _moments_rows(
     ku = np.empty(n_rows)
     sums = np.empty((5, n_rows))
     step = max(1, BLOCK_SIZE // max(m, 1))
-    bufs = np.empty((3, min(step, n_rows), m))
+    bufs = _scratch((3, min(step, n_rows), m))
     none_missing = np.empty(0, dtype=np.intp)
     for start in range(0, n_rows, step):
         a = arr[start : start + step]
