@@ -161,15 +161,17 @@ def test_fill_group_median_analytic() -> None:
     )
 
 
-def test_fill_group_mean_rows_alone_infinities_and_pandas(monkeypatch) -> None:
+@pytest.mark.parametrize("n_groups", [5, 30])  # dot products / gathered segments
+def test_fill_group_mean_rows_alone_infinities_and_pandas(monkeypatch, n_groups) -> None:
     import brics_ecom._kernels.impute as ki
 
+    assert (n_groups <= ki._DOT_GROUPS) == (n_groups == 5)
     rng = np.random.default_rng(11)
     x = rng.lognormal(0, 2, size=(7, 5, 300)) * 10.0 ** rng.integers(-3, 4, size=(7, 5, 1))
     x[rng.random(x.shape) < 0.2] = nan
     x[2, 1, :] = nan  # a row with nothing observed
     x[3, 0, 5], x[3, 0, 9], x[4, 2, 7] = np.inf, -np.inf, np.inf  # inf * 0 in other groups
-    groups = rng.integers(-1, 6, size=300)  # -1: in no group, stays missing
+    groups = rng.integers(-1, n_groups, size=300)  # -1: in no group, stays missing
     before = x.copy()
     got = fill_group(x, groups, "mean")
     np.testing.assert_array_equal(x, before)  # not modified

@@ -293,10 +293,9 @@ def _fill_group_mean(moved: FloatArray, codes: NDArray[np.intp], in_place: bool)
     """:func:`fill_group`'s mean, units on the last axis of ``moved``.
 
     Block of rows by block of rows: the gaps are found and set to 0, each group's sum is
-    the dot product of a row with the group's 0/1 membership vector (one BLAS call per row
-    and group, reading the row where it is: no gathered copy), the counts come from the
-    (few) gaps, and the gaps are then written. Each row's statistics depend on that row
-    alone, so any split of the other axes (dask chunks, blocks) gives the same bits.
+    taken (:func:`_group_sums`), the counts come from the (few) gaps, and the gaps are then
+    written. Each row's statistics depend on that row alone, so any split of the other
+    axes (dask chunks, blocks) gives the same bits.
     """
     out = moved if in_place else moved.copy()
     if out.size == 0:
@@ -311,6 +310,9 @@ def _fill_group_mean(moved: FloatArray, codes: NDArray[np.intp], in_place: bool)
     in_group = group_of_unit >= 0
     membership[group_of_unit[in_group], np.flatnonzero(in_group)] = 1.0
     sizes = membership.sum(axis=1)
+    # for many groups: the units gathered group after group, each group one segment
+    order = np.flatnonzero(in_group)[np.argsort(group_of_unit[in_group], kind="stable")]
+    starts = np.r_[0, np.cumsum(sizes)[:-1]].astype(np.intp)
     step = max(1, _ROW_BLOCK // max(m, 1))
     for first in range(0, rows.shape[0], step):
         block = rows[first : first + step]
@@ -327,30 +329,42 @@ def _fill_group_mean(moved: FloatArray, codes: NDArray[np.intp], in_place: bool)
         n_missing = np.bincount(cell, minlength=block.shape[0] * n_groups)
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             observed = sizes - n_missing.reshape(-1, n_groups)
-            sums = _dot_rows(block, membership)  # (row, group)
-            _sum_infinite_rows(sums, block, group_of_unit, n_groups)
+            sums = _group_sums(block, membership, order, starts)  # (row, group)
             if not fill.all():
                 flat[gaps[~fill]] = np.nan  # units in no group stay missing
             flat[gaps[fill]] = (sums / observed).reshape(-1)[cell]
     return out
 
 
-def _sum_infinite_rows(
-    sums: FloatArray, block: FloatArray, group_of_unit: NDArray[np.intp], n_groups: int
-) -> None:
+def _sum_infinite_rows(sums: FloatArray, block: FloatArray, membership: FloatArray) -> None:
     """Redo, group by group, the sums of rows holding ±inf (``inf * 0`` makes the dot
-    products of the other groups NaN); ``block`` has 0 at its gaps."""
+    products of the other groups NaN)."""
     for r in np.flatnonzero(np.isnan(sums).any(axis=1)).tolist():
-        sums[r] = [block[r, group_of_unit == g].sum() for g in range(n_groups)]
+        sums[r] = [block[r, member > 0].sum() for member in membership]
 
 
-def _dot_rows(block: FloatArray, vectors: FloatArray) -> FloatArray:
-    """``block @ vectors.T`` as one dot product per row and vector (each row's results
-    are then those of the row alone, whatever the block: a matrix product's order of
-    summation may depend on the matrix sizes)."""
-    if _vecdot is not None:
-        return np.asarray(_vecdot(block[:, None, :], vectors[None, :, :]))
-    return np.stack([np.einsum("ij,j->i", block, v) for v in vectors], axis=-1)
+#: Most groups summed by dot products in :func:`_group_sums` (each reads the whole row).
+_DOT_GROUPS = 8
+
+
+def _group_sums(
+    block: FloatArray, membership: FloatArray, order: NDArray[np.intp], starts: NDArray[np.intp]
+) -> FloatArray:
+    """Each row's sum over each group's units, shape ``(row, group)``; ``block`` has no NaN.
+
+    For a few groups, the dot product of the row with each group's 0/1 ``membership``
+    vector (one BLAS call per row and group, reading the row where it is: no gathered
+    copy; a matrix product instead could sum in an order that depends on the matrix
+    sizes, and a row's result would depend on its block). For more groups, the units
+    gathered in ``order`` (group after group) and summed segment by segment from
+    ``starts`` (``numpy.add.reduceat``).
+    """
+    n_groups = membership.shape[0]
+    if _vecdot is None or n_groups > _DOT_GROUPS:
+        return np.asarray(np.add.reduceat(np.take(block, order, axis=-1), starts, axis=-1))
+    sums = np.asarray(_vecdot(block[:, None, :], membership[None, :, :]))
+    _sum_infinite_rows(sums, block, membership)
+    return sums
 
 
 _vecdot = getattr(np, "vecdot", None)  # NumPy >= 2.0
