@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ._validation import is_lazy
+
 __all__ = ["apply_kernel", "as_param", "ordered", "single_chunk"]
 
 
@@ -46,7 +48,7 @@ def single_chunk(x: xr.DataArray, dims: Sequence[str]) -> xr.DataArray:
     Kernels reduce over their core dims, which ``apply_ufunc(dask="parallelized")``
     requires to be whole; the other dims keep their chunks, so the work stays parallel.
     """
-    if x.chunks is None:
+    if not is_lazy(x):
         return x
     split = {d: -1 for d in dims if d in x.dims and len(x.chunksizes[d]) > 1}
     return x.chunk(split) if split else x
@@ -222,13 +224,13 @@ def _apply_eager(
     Returns ``None`` (use ``apply_ufunc``) when anything needs alignment or brings dims of
     its own, so the two paths always give the same result.
     """
-    if x.chunks is not None:
+    if is_lazy(x):
         return None
     lead = [d for d in x.dims if d not in core]
     order = [*lead, *core]
     kwargs = dict(plain)
     for name, p in da_params.items():
-        if p.chunks is not None or not set(p.dims) <= set(lead):
+        if is_lazy(p) or not set(p.dims) <= set(lead):
             return None
         if not _same_labels(p, x, p.dims):
             return None
@@ -238,7 +240,7 @@ def _apply_eager(
     for name, a in arrays.items():
         a_core = list(array_core.get(name, core))
         a_lead = [d for d in a.dims if d not in a_core]
-        if a.chunks is not None or not set(a_lead) <= set(lead):
+        if is_lazy(a) or not set(a_lead) <= set(lead):
             return None
         if not _same_labels(a, x, a_lead):
             return None

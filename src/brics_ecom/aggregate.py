@@ -28,7 +28,7 @@ import xarray as xr
 from ._apply import ordered, single_chunk
 from ._history import describe_call, with_history
 from ._kernels import aggregate as _ak
-from ._validation import check_number, report_dropped
+from ._validation import check_number, is_lazy, report_dropped
 from .errors import DataError, InvalidParameterError, SpecError
 from .panel import validate
 from .registry import available, get_method
@@ -253,7 +253,7 @@ def aggregate(
     aggs = [code for lvl in plan for code in lvl.parents]
     kwargs: dict[str, Any] = {"plan": plan, "dat_thresh": dat_thresh, "units": data["unit"].values}
     x = ordered(data, ..., "unit", "indicator")
-    if x.chunks is None and w_all.chunks is None and w_all.dims == ("node",):
+    if not is_lazy(x) and not is_lazy(w_all) and w_all.dims == ("node",):
         lead = [(str(d), x[d].values) for d in x.dims[:-2]]
         nodes = aggs
         if include_indicators:  # indicators and aggregates written into one array

@@ -45,7 +45,7 @@ from ._multivariate import (
     pca,
     vif,
 )
-from ._validation import check_choice, check_number, report_dropped
+from ._validation import check_choice, check_number, is_lazy, report_dropped
 from .errors import DataError, DataWarning, InvalidParameterError, SpecError
 from .panel import get_denominators, validate
 from .results import Result, rank_scores
@@ -417,7 +417,7 @@ def _check_enough(
     n: xr.DataArray, keep: np.ndarray | None, dims: tuple[str, str], func: str
 ) -> None:
     """Raise if a reported pair has fewer than 2 units with data for both variables."""
-    if n.chunks is not None:
+    if is_lazy(n):
         return  # checked lazily would force a compute; dask users get NaN
     bad = (n < 2).values
     if keep is not None:
@@ -441,7 +441,7 @@ def _plain(value: Any) -> Any:
 
 
 def _warn_constant(x: xr.DataArray, dim: str, func: str) -> None:
-    if x.chunks is not None:
+    if is_lazy(x):
         return
     v = np.asarray(x.values)
     with np.errstate(invalid="ignore"):  # fmax/fmin skip NaN without copies

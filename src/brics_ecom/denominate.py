@@ -23,7 +23,7 @@ import xarray as xr
 
 from ._apply import as_param, ordered
 from ._history import describe_call, with_history
-from ._validation import check_number
+from ._validation import check_number, is_lazy
 from .errors import DataError, InvalidParameterError
 from .panel import get_denominators, validate
 from .spec import IndexSpec
@@ -150,7 +150,7 @@ def denominate(
             )
         denominators = denominators.squeeze("time", drop=True)
     scale_da = as_param(scale, codes, name="scale")
-    if panel.chunks is None and denominators.chunks is None:
+    if not is_lazy(panel) and not is_lazy(denominators):
         values = _denominate_eager(panel, denominators, mapping, scale_da)
         out = out.copy(deep=False, data=values)
     else:
@@ -200,7 +200,7 @@ def _aligned_denominators(
     take = [src.indexes[d].get_indexer(panel.indexes[d]) for d in dims] + [
         src.indexes["denominator"].get_indexer(wanted)
     ]
-    if src.chunks is None:
+    if not is_lazy(src):
         values = src.data[np.ix_(*take)]
     else:
         values = src.isel(dict(zip([*dims, "denominator"], take, strict=True))).data

@@ -38,7 +38,7 @@ import xarray as xr
 from ._apply import ordered, single_chunk
 from ._history import describe_call
 from ._kernels import dynamics as _dk
-from ._validation import check_choice, check_number
+from ._validation import check_choice, check_number, is_lazy
 from .errors import DataError, InvalidParameterError
 
 __all__ = [
@@ -60,8 +60,6 @@ _STATE_LABELS = np.array([*_dk.STATE_LABELS, np.nan], dtype=object)
 
 
 # ============================================================================ helpers
-def _is_lazy(x: xr.DataArray) -> bool:
-    return x.chunks is not None
 
 
 def _as_data(x: Any, func: str, name: str = "x", *, check_inf: bool = True) -> xr.DataArray:
@@ -76,7 +74,7 @@ def _as_data(x: Any, func: str, name: str = "x", *, check_inf: bool = True) -> x
         if x.sizes[d] == 0:
             raise DataError(f"{func}: the {d!r} dim of {name!r} is empty.")
     kind = x.dtype.kind
-    if kind == "O" and not _is_lazy(x):
+    if kind == "O" and not is_lazy(x):
         with contextlib.suppress(TypeError, ValueError):  # not numbers: the error below
             return x.astype(np.float64)
     if kind not in "iuf":
@@ -91,7 +89,7 @@ def _as_data(x: Any, func: str, name: str = "x", *, check_inf: bool = True) -> x
 
 
 def _check_finite(x: xr.DataArray, func: str, name: str = "x") -> None:
-    if _is_lazy(x):
+    if is_lazy(x):
         return
     bad = np.isinf(x.values)
     if bad.any():
@@ -166,7 +164,7 @@ def _time_axis(
 
 def _check_positive(x: xr.DataArray, func: str, what: str = "") -> None:
     """Refuse values <= 0 (NumPy-backed data only: lazy data give NaN instead)."""
-    if _is_lazy(x):
+    if is_lazy(x):
         return
     values = x.values
     with np.errstate(invalid="ignore"):
@@ -199,7 +197,7 @@ def _apply(
     numbers.
     """
     kw = dict(kwargs or {})
-    if not any(_is_lazy(a) for a in inputs):
+    if not any(is_lazy(a) for a in inputs):
         fast = _apply_eager(func, inputs, in_core, out_core, kw)
         if fast is not None:
             return fast
@@ -321,7 +319,7 @@ def _apply_dataset(
     """:func:`_apply` straight into a Dataset of the outputs named ``names``."""
     kw = dict(kwargs or {})
     called = None
-    if not any(_is_lazy(a) for a in inputs):
+    if not any(is_lazy(a) for a in inputs):
         called = _eager_call(func, inputs, in_core, kw)
     if called is None:
         outs = _apply(func, inputs, in_core, out_core, kwargs=kw, output_sizes=output_sizes)

@@ -31,6 +31,7 @@ import xarray as xr
 from ._apply import apply_kernel, ordered
 from ._history import describe_call, with_history
 from ._kernels import impute as _ik
+from ._validation import is_lazy
 from .errors import DataError, DataWarning, InvalidParameterError
 from .panel import validate
 from .registry import available, get_method
@@ -162,7 +163,7 @@ def _impute_time(
         times = panel["time"].values
         if np.issubdtype(times.dtype, np.number):
             kwargs["times"] = times.astype(float)
-    if method == "linear" and panel.chunks is None:
+    if method == "linear" and not is_lazy(panel):
         single = xr.apply_ufunc(_ik.single_observation_series, panel, input_core_dims=[["time"]])
         if bool(single.any()):
             cells = single.to_series()
@@ -265,7 +266,7 @@ def _impute_em(panel: xr.DataArray, dim: str, *, max_iter: int, tol: float) -> x
         "max_iter": max_iter,
         "tol": tol,
     }
-    if panel.chunks is not None:
+    if is_lazy(panel):
         return apply_kernel(_ik.fill_em, panel, core=(dim, "indicator"), params=params)
     order = [d for d in panel.dims if d not in (dim, "indicator")] + [dim, "indicator"]
     work = ordered(panel, *order)

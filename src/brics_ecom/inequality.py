@@ -41,7 +41,7 @@ import xarray as xr
 from ._apply import apply_kernel, as_param, single_chunk
 from ._history import describe_call, with_history
 from ._kernels import inequality as _k
-from ._validation import check_choice, check_number
+from ._validation import check_choice, check_number, is_lazy
 from .errors import DataError, InvalidParameterError
 
 __all__ = [
@@ -116,7 +116,7 @@ def _check_x(x: Any, dim: str | None, func: str, *, name: str = "x") -> xr.DataA
         )
     if x.dtype != np.float64:
         x = x.astype(np.float64)
-    if x.chunks is None and x.size:
+    if not is_lazy(x) and x.size:
         values = x.values
         # two allocation-free reductions; the mask is built only to name the culprits
         extremes = [np.fmax.reduce(values, axis=None), np.fmin.reduce(values, axis=None)]
@@ -141,7 +141,7 @@ def _check_domain(
     x: xr.DataArray, *, strict: bool, func: str, why: str, hint: str, name: str = "x"
 ) -> None:
     """Raise naming the cells of ``x`` below 0 (``strict``: at or below 0); eager only."""
-    if x.chunks is not None or not x.size:
+    if is_lazy(x) or not x.size:
         return
     low = np.fmin.reduce(x.values, axis=None)  # skips NaN; NaN only if all are NaN
     if (low <= 0) if strict else (low < 0):
@@ -212,7 +212,7 @@ def _weights(x: xr.DataArray, weights: Any, dim: str, func: str) -> xr.DataArray
             f"The 'weights' parameter of {func} must hold real numbers; got dtype {weights.dtype}."
         )
     weights = _match_labels(weights.astype(np.float64), x, "weights", func, required=(dim,))
-    if weights.chunks is None:
+    if not is_lazy(weights):
         bad = (weights < 0) | np.isinf(weights)
         if bool(bad.any()):
             where, count = _culprits(bad)
@@ -258,7 +258,7 @@ def _direction(direction: Any, x: xr.DataArray, func: str) -> Any:
         direction = as_param(direction, labels, name="direction", default=1.0)
     if isinstance(direction, xr.DataArray):
         direction = _match_labels(direction.astype(np.float64), x, "direction", func)
-        if direction.chunks is None and not bool(np.isin(direction.values, (1.0, -1.0)).all()):
+        if not is_lazy(direction) and not bool(np.isin(direction.values, (1.0, -1.0)).all()):
             raise InvalidParameterError(
                 f"The 'direction' parameter of {func} must hold only 1 or -1; got "
                 f"{np.unique(direction.values).tolist()}."
@@ -884,7 +884,7 @@ def _group_labels(
         )
     elif isinstance(groups, xr.DataArray):
         labels = _match_labels(groups, x, "groups", func, required=(dim,))
-        if labels.chunks is not None:
+        if is_lazy(labels):
             labels = labels.compute()
     else:
         raise InvalidParameterError(
@@ -1235,7 +1235,7 @@ def _group_mask(x: xr.DataArray, group: Any, dim: str, func: str) -> xr.DataArra
             f"{{coordinate: value}} mapping or a boolean mask; got {type(group).__name__}."
         )
     mask = mask.reset_coords(drop=True)
-    if mask.chunks is None and not bool(mask.any()):
+    if not is_lazy(mask) and not bool(mask.any()):
         raise InvalidParameterError(f"The 'group' of {func} selects no {dim}.")
     return mask
 

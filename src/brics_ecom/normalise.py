@@ -28,7 +28,7 @@ from . import _kernels  # noqa: F401 - registers the kernels
 from ._apply import apply_kernel, as_param, may_overwrite, ordered, overwrites_input
 from ._history import describe_call, with_history
 from ._kernels import normalise as _nk
-from ._validation import check_choice
+from ._validation import check_choice, is_lazy
 from .errors import DataError, DataWarning, InvalidParameterError
 from .panel import validate
 from .registry import available, get_method
@@ -154,7 +154,7 @@ def normalise(
     # Methods that leave NaN only where the input is NaN or the slice is degenerate are
     # checked after the fact, from the output alone: one pass instead of four.
     check_after = (
-        panel.chunks is None
+        not is_lazy(panel)
         and reference != "base_time"
         and all(meth in _DEGENERATE_AS_NAN for meth, _, _ in plans)
     )
@@ -255,7 +255,7 @@ def _check_all_missing_mask(empty: np.ndarray, lead: list[Hashable], panel: xr.D
 
 
 def _check_all_missing(panel: xr.DataArray, dim: str) -> None:
-    if panel.chunks is not None:
+    if is_lazy(panel):
         return
     axis = panel.get_axis_num("indicator")
     other = tuple(i for i in range(panel.ndim) if i != axis)
@@ -475,7 +475,7 @@ def _check_degenerate(
     source: xr.DataArray, method: str, core: tuple[str, ...], *, stacklevel: int = 4
 ) -> None:
     """Warn (zero range) or raise (zero sd) naming the indicator-years at fault."""
-    if method not in ("minmax", "dist2max", "zscore") or source.chunks is not None:
+    if method not in ("minmax", "dist2max", "zscore") or is_lazy(source):
         return
     lead = [d for d in source.dims if d not in core]
     values = source.transpose(*lead, *core).values

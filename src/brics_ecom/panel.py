@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._validation import report_dropped
+from ._validation import is_lazy, report_dropped
 from .errors import DataError, InvalidParameterError
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ def validate(panel: xr.DataArray) -> xr.DataArray:
             raise DataError(f"The panel's {dim!r} dim is empty.")
         if dim in panel.indexes:
             _labels_problem(panel.indexes[dim], str(dim))
-    if panel.dtype == object and not _is_lazy(panel) and not _non_numeric_cells(panel):
+    if panel.dtype == object and not is_lazy(panel) and not _non_numeric_cells(panel):
         panel = panel.copy(deep=False, data=_object_to_float(panel.values))  # numbers and None only
     real = np.issubdtype(panel.dtype, np.number) and not np.issubdtype(
         panel.dtype, np.complexfloating
@@ -128,7 +128,7 @@ def validate(panel: xr.DataArray) -> xr.DataArray:
         )
     if panel.dtype != np.float64:
         panel = panel.astype(np.float64)
-    if not _is_lazy(panel):
+    if not is_lazy(panel):
         values = panel.values
         # two allocation-free reductions; the mask is built only to name the culprits
         if (
@@ -143,10 +143,6 @@ def validate(panel: xr.DataArray) -> xr.DataArray:
                 f"{_cells(panel, inf)}; replace them with NaN or finite numbers."
             )
     return panel
-
-
-def _is_lazy(obj: xr.DataArray) -> bool:
-    return obj.chunks is not None
 
 
 def _cells(panel: xr.DataArray, mask: np.ndarray, limit: int = 5) -> list[dict[str, Any]]:

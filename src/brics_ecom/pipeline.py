@@ -35,7 +35,7 @@ import xarray as xr
 
 from ._apply import donated
 from ._history import describe_call, with_history
-from ._validation import report_dropped
+from ._validation import is_lazy, report_dropped
 from .aggregate import aggregate, method_param_names, node_weights
 from .denominate import denominate
 from .errors import InvalidParameterError, SpecError
@@ -68,11 +68,11 @@ def _run_screen(
 def _spare_values(current: xr.DataArray, data: Mapping[str, xr.DataArray]) -> np.ndarray | None:
     """``current``'s values if the next step may overwrite them: an intermediate panel that
     is kept nowhere and shares no memory with the raw panel or a kept one."""
-    if current.chunks is not None:
+    if is_lazy(current):
         return None
     values = current.values
     for kept in data.values():
-        if kept.chunks is None and np.may_share_memory(values, kept.values):
+        if not is_lazy(kept) and np.may_share_memory(values, kept.values):
             return None
     return values
 
@@ -92,10 +92,10 @@ def _run_impute(
     method = params.pop("method", "mean")
     # the gaps before, found in memory order (the input may be filled in place when the
     # pipeline donates it)
-    gaps = _gaps(panel.values) if panel.chunks is None else None
+    gaps = _gaps(panel.values) if not is_lazy(panel) else None
     missing_before = None if gaps is not None else panel.isnull()
     out = impute(panel, method, spec=spec, **params)
-    if gaps is not None and out.chunks is None and out.dims == panel.dims:
+    if gaps is not None and not is_lazy(out) and out.dims == panel.dims:
         # imputation only fills cells: imputed = missing before - missing after, and only
         # the cells missing before are read from the output
         axes, flat = gaps

@@ -30,7 +30,7 @@ import xarray as xr
 from ._apply import may_overwrite, single_chunk
 from ._history import describe_call, with_history
 from ._kernels import treat as _tk
-from ._validation import check_number
+from ._validation import check_number, is_lazy
 from .errors import DataWarning, InvalidParameterError
 from .panel import validate
 from .spec import IndexSpec
@@ -240,7 +240,7 @@ def treat(
         plans.setdefault(key, (opts, []))[1].append(code)
     plan_list = list(plans.values())
     call = describe_call("treat", {k: v for k, v in base.items()})
-    if panel.chunks is not None:
+    if is_lazy(panel):
         data = _treat_lazy(panel, plan_list, dim)
         data = with_history(data, panel, call)
         return Treated(data, source=panel, plans=plan_list, dim=dim)
@@ -290,7 +290,7 @@ def _treat_eager(
     """Treated panel, a function building the report table, one building the flags, and
     whether the test returned NA for some indicator (the tables are costly: built only
     when asked for)."""
-    panel = panel.compute() if panel.chunks is not None else panel
+    panel = panel.compute() if is_lazy(panel) else panel
     whole = len(plans) == 1 and not plans[0][0]["skip"]  # one plan: no gather/scatter copies
     values = panel.values if whole else np.array(panel.values, dtype=np.float64, copy=True)
     flag_parts: list[tuple[list[int], Callable[[], np.ndarray]]] = []

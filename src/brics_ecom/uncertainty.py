@@ -49,7 +49,7 @@ from scipy import stats
 from ._apply import ordered
 from ._kernels import sensitivity as _sk
 from ._kernels.ranks import rank_descending
-from ._validation import as_rng, check_choice, check_number
+from ._validation import as_rng, check_choice, check_number, is_lazy
 from .aggregate import (
     _cached_plan,
     _check_method_params,
@@ -1373,7 +1373,7 @@ def _nominal(pipeline: Pipeline, panel: xr.DataArray | Result) -> tuple[Result, 
         upstream, _ = _structure(pipeline)
         have = set(panel.data)
         if panel.pipeline == pipeline and {"raw", *upstream} <= have and panel.scores is not None:
-            lazy = any(v.chunks is not None for v in panel.data.values())
+            lazy = any(is_lazy(v) for v in panel.data.values())
             if not lazy:
                 return panel, False
         panel = panel.data["raw"]
@@ -1382,7 +1382,7 @@ def _nominal(pipeline: Pipeline, panel: xr.DataArray | Result) -> tuple[Result, 
             f"The 'panel' parameter must be an xarray.DataArray or a Result; got "
             f"{type(panel).__name__}."
         )
-    if panel.chunks is not None:
+    if is_lazy(panel):
         lazy = True
         panel = panel.compute()
     if "draw" in panel.dims:

@@ -44,7 +44,7 @@ from scipy import optimize as sopt
 from ._kernels import aggregate as _ak
 from ._kernels import weights as _wk
 from ._multivariate import FactorWeights, factor_weights, pca_weights
-from ._validation import as_rng, check_choice, check_number
+from ._validation import as_rng, check_choice, check_number, is_lazy
 from .aggregate import node_weights
 from .errors import DataError, DataWarning, InvalidParameterError, SpecError
 from .spec import IndexSpec, Node
@@ -160,7 +160,7 @@ def _member_data(
                 f"dim.{hint}"
             )
     out = data.sel({dim: codes}) if [str(c) for c in data[dim].values] != codes else data
-    values = out.values if out.chunks is None else None
+    values = out.values if not is_lazy(out) else None
     if values is not None and np.isinf(values).any():
         raise DataError(f"{func}: the data hold infinite values; use finite numbers or NaN.")
     return out.transpose(..., "unit", dim).astype(np.float64), dim
@@ -331,7 +331,7 @@ def effective(
     """
     spec = _check_spec(spec, "effective")
     w = node_weights(spec, weights).transpose(..., "node")
-    values = w.values if w.chunks is None else np.asarray(w.compute().values)
+    values = w.values if not is_lazy(w) else np.asarray(w.compute().values)
     eff = _ak.effective_weights(values, _parent_positions(spec))
     coords = _node_coords(spec, spec.codes)
     w = w.assign_coords(coords)
@@ -460,7 +460,7 @@ def _data_weights(
     x, member = _member_data(data, spec, level, func)
     codes = [str(c) for c in x[member].values]
     group = _groups_of(spec, codes)
-    if kind == "entropy" and x.chunks is None:
+    if kind == "entropy" and not is_lazy(x):
         neg = x.values < 0
         if neg.any():
             raise DataError(
@@ -478,7 +478,7 @@ def _data_weights(
         output_dtypes=[np.float64],
     )
     out = out.assign_coords({member: codes})
-    if out.chunks is None and out.isnull().any():
+    if not is_lazy(out) and out.isnull().any():
         bad = out.isnull()
         cells = _where_label(bad, bad.values)
         why = (
@@ -856,7 +856,7 @@ def bod(
     lo, hi = _as_bounds(bounds, codes, "bounds", (0.0, math.inf))
     slo, shi = _as_bounds(share_bounds, codes, "share_bounds", (0.0, 1.0))
     _check_bounds(lo, hi, slo, shi, codes)
-    x = x.compute() if x.chunks is not None else x
+    x = x.compute() if is_lazy(x) else x
     values = x.values
     if (neg := values < 0).any():
         raise DataError(
