@@ -458,13 +458,15 @@ def test_transform_errors_match() -> None:
     _check(x, winmax=1, transform=boom)
 
 
+@pytest.mark.parametrize("fast", [False, True])
 @pytest.mark.parametrize("seed", range(3))
-def test_updated_moments_never_change_a_decision(seed: int) -> None:
+def test_updated_moments_never_change_a_decision(seed: int, fast: bool, monkeypatch) -> None:
     """The winsorisation loop updates each row's power sums instead of recomputing them;
     rows whose decision rounding could change are recomputed. Rows built to stress that:
     huge outliers (the sums lose most of their magnitude when they go), data far from 0
     (1e9 + x), rounded values (ties), and thresholds placed exactly on values the series
-    reach inside the loop."""
+    reach inside the loop. Both loops: the general one and the one on extreme values."""
+    monkeypatch.setattr(tk, "_FAST_MIN_SIZE", 0 if fast else 1 << 62)
     rng = np.random.default_rng(seed)
     for _ in range(15):
         n = int(rng.choice([6, 10, 30, 200, 1000]))
@@ -567,6 +569,7 @@ def test_fast_winsorisation_hands_over_and_equals_the_reference(monkeypatch, see
 
     monkeypatch.setattr(tk, "_winsorise_block", count_block)
     monkeypatch.setattr(tk, "_clip_rows", count_clip)
+    monkeypatch.setattr(tk, "_FAST_MIN_SIZE", 0)  # the fast loop even on these small rows
     x = _one_way_breakers(np.random.default_rng(seed), 300)
     for winmax in (1, 2, 5, 10, 32):
         for transform in (None, "log_CT"):

@@ -849,6 +849,9 @@ def _winsorise_block(
 #: Largest ``winmax`` for which the loop runs on each row's extreme values alone
 #: (:func:`_winsorise_fast`); a larger or no limit takes :func:`_winsorise_block`.
 _FAST_WINMAX = 32
+#: Fewest values (rows x units) for which the fast loop pays for its extra bookkeeping;
+#: smaller blocks of failing rows take :func:`_winsorise_block`, whose passes are cheap.
+_FAST_MIN_SIZE = BLOCK_SIZE
 #: Thresholds ``mean ± c * sd`` tried in turn to collect a row's extreme values (the last,
 #: infinite, takes the whole row); Cantelli's inequality bounds the share beyond c = 3
 #: by 10%, and a heavy tail (a failing row) has fewer.
@@ -879,7 +882,7 @@ def _winsorise_rows(
     if w.shape[0] == 0 or (winmax is not None and winmax <= 0):
         return
     args = (winmax, skew_thresh, kurt_thresh)
-    if winmax is None or winmax > _FAST_WINMAX:
+    if winmax is None or winmax > _FAST_WINMAX or w.size < _FAST_MIN_SIZE:
         rest = np.arange(w.shape[0])
     else:
         rest = _winsorise_fast(w, sk, ku, code, hi, lo, n_hi, n_lo, sums, winmax, *args[1:])
