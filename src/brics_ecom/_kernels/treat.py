@@ -891,10 +891,11 @@ def _winsorise_rows(
     if rest.size == w.shape[0]:
         _winsorise_block(w, sk, ku, code, hi, lo, n_hi, n_lo, sums, *args)
         return
-    arrays: tuple[NDArray[Any], ...] = (w, sk, ku, code, hi, lo, n_hi, n_lo)
-    p = [a[rest] for a in arrays]
-    _winsorise_block(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], sums[:, rest], *args)
-    for whole, piece in zip(arrays, p, strict=True):
+    # the rows left, gathered, finished, and written back
+    part: list[NDArray[Any]] = [a[rest] for a in (w, sk, ku, code, hi, lo, n_hi, n_lo)]
+    w_r, sk_r, ku_r, code_r, hi_r, lo_r, n_hi_r, n_lo_r = part
+    _winsorise_block(w_r, sk_r, ku_r, code_r, hi_r, lo_r, n_hi_r, n_lo_r, sums[:, rest], *args)
+    for whole, piece in zip((w, sk, ku, code, hi, lo, n_hi, n_lo), part, strict=True):
         whole[rest] = piece
 
 
