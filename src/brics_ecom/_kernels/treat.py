@@ -892,10 +892,11 @@ def _winsorise_rows(
         _winsorise_block(w, sk, ku, code, hi, lo, n_hi, n_lo, sums, *args)
         return
     # the rows left, gathered, finished, and written back
-    part: list[NDArray[Any]] = [a[rest] for a in (w, sk, ku, code, hi, lo, n_hi, n_lo)]
+    arrays: tuple[NDArray[Any], ...] = (w, sk, ku, code, hi, lo, n_hi, n_lo)
+    part: list[NDArray[Any]] = [a[rest] for a in arrays]
     w_r, sk_r, ku_r, code_r, hi_r, lo_r, n_hi_r, n_lo_r = part
     _winsorise_block(w_r, sk_r, ku_r, code_r, hi_r, lo_r, n_hi_r, n_lo_r, sums[:, rest], *args)
-    for whole, piece in zip((w, sk, ku, code, hi, lo, n_hi, n_lo), part, strict=True):
+    for whole, piece in zip(arrays, part, strict=True):
         whole[rest] = piece
 
 
