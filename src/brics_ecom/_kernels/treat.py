@@ -731,6 +731,57 @@ def _initial_magnitudes(sums: NDArray[np.float64]) -> NDArray[np.float64]:
         return np.vstack([np.sqrt(n * s2) + n * np.abs(mean), s2, np.sqrt(s2 * s4), s4])
 
 
+def _stepped_moments(
+    t: NDArray[np.float64],
+    mag: NDArray[np.float64],
+    n: NDArray[np.float64],
+    centre: NDArray[np.float64],
+    old: NDArray[np.float64],
+    repl: NDArray[np.float64],
+    size: NDArray[Any],
+    skew_thresh: float,
+    kurt_thresh: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+    """One winsorisation step in the power sums: ``size`` values ``old`` became ``repl``.
+
+    ``t`` (sums of ``(x - centre)**k``, rows k = 1..4) and ``mag`` (bounds on the sums of
+    their terms' magnitudes) are updated in place. Returns the rows' skewness and kurtosis
+    from the updated sums, and the rows whose decision the rounding could change: those
+    are to be recomputed from scratch (and their sums restarted there), so decisions are
+    exactly _treat_1d's.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        # powers 1..4 of the old and new deviations (rows 0..3), by repeated products
+        p_old = np.cumprod(np.broadcast_to(old - centre, t.shape), axis=0)
+        p_new = np.cumprod(np.broadcast_to(repl - centre, t.shape), axis=0)
+        t += size * (p_new - p_old)
+        mag += size * (np.abs(p_new) + np.abs(p_old))
+    ska, kua, err_sk, err_ku, s2, err_s2 = _updated_moments(n, t, mag)
+    with np.errstate(invalid="ignore"):
+        exact = (
+            ~np.isfinite(ska) | ~np.isfinite(kua) | ~np.isfinite(err_sk)
+            | ~np.isfinite(err_ku) | ~(s2 > _MARGIN * err_s2)
+            | (np.abs(np.abs(ska) - skew_thresh) <= _MARGIN * err_sk)
+            | (np.abs(ska) <= _MARGIN * err_sk)
+            | (np.abs(kua - kurt_thresh) <= _MARGIN * err_ku)
+        )  # fmt: skip
+    return ska, kua, exact
+
+
+def _restart_sums(
+    centre: NDArray[np.float64],
+    t: NDArray[np.float64],
+    mag: NDArray[np.float64],
+    rows: NDArray[np.bool_],
+    fresh: NDArray[np.float64],
+) -> None:
+    """Restart the power sums of ``rows`` from their exact moments ``fresh`` (as returned
+    by :func:`stats._moments_rows`): the centre is the fresh mean."""
+    centre[rows] = fresh[1]
+    t[:, rows] = np.vstack([np.zeros(fresh.shape[1]), fresh[2:]])
+    mag[:, rows] = _initial_magnitudes(fresh)
+
+
 def _winsorise_block(
     w: NDArray[np.float64],
     sk: NDArray[np.float64],
@@ -801,28 +852,12 @@ def _winsorise_block(
             nla = np.where(up, nla, size)
 
         # check again, from the updated sums
-        with np.errstate(invalid="ignore", over="ignore"):
-            # powers 1..4 of the old and new deviations (rows 0..3), by repeated products
-            p_old = np.cumprod(np.broadcast_to(old[:, 0] - centre, t.shape), axis=0)
-            p_new = np.cumprod(np.broadcast_to(repl[:, 0] - centre, t.shape), axis=0)
-            t += size * (p_new - p_old)
-            mag += size * (np.abs(p_new) + np.abs(p_old))
-        ska, kua, err_sk, err_ku, s2, err_s2 = _updated_moments(n, t, mag)
-        # a row whose decision the rounding could change is recomputed from scratch
-        # (and its sums restarted from there): decisions are then exactly _treat_1d's
-        with np.errstate(invalid="ignore"):
-            exact = (
-                ~np.isfinite(ska) | ~np.isfinite(kua) | ~np.isfinite(err_sk)
-                | ~np.isfinite(err_ku) | ~(s2 > _MARGIN * err_s2)
-                | (np.abs(np.abs(ska) - skew_thresh) <= _MARGIN * err_sk)
-                | (np.abs(ska) <= _MARGIN * err_sk)
-                | (np.abs(kua - kurt_thresh) <= _MARGIN * err_ku)
-            )  # fmt: skip
+        ska, kua, exact = _stepped_moments(
+            t, mag, n, centre, old[:, 0], repl[:, 0], size, skew_thresh, kurt_thresh
+        )
         if exact.any():
             ska[exact], kua[exact], fresh = _moments_rows(wa[exact])
-            centre[exact] = fresh[1]
-            t[:, exact] = np.vstack([np.zeros(fresh.shape[1]), fresh[2:]])
-            mag[:, exact] = _initial_magnitudes(fresh)
+            _restart_sums(centre, t, mag, exact, fresh)
         coda = _pass_codes(ska, kua, skew_thresh, kurt_thresh)
         keep = coda == _FAIL
         if winmax is not None:
@@ -1045,29 +1080,15 @@ def _winsorise_fast(
         i = np.arange(act.size)
         old, size, repl = vals[i, steps], cnts[i, steps], vals[i, steps + 1]
         steps += 1
-        with np.errstate(invalid="ignore", over="ignore"):
-            p_old = np.cumprod(np.broadcast_to(old - centre, t.shape), axis=0)
-            p_new = np.cumprod(np.broadcast_to(repl - centre, t.shape), axis=0)
-            t += size * (p_new - p_old)
-            mag += size * (np.abs(p_new) + np.abs(p_old))
-        ska, kua, err_sk, err_ku, s2, err_s2 = _updated_moments(n, t, mag)
-        with np.errstate(invalid="ignore"):
-            exact = (
-                ~np.isfinite(ska) | ~np.isfinite(kua) | ~np.isfinite(err_sk)
-                | ~np.isfinite(err_ku) | ~(s2 > _MARGIN * err_s2)
-                | (np.abs(np.abs(ska) - skew_thresh) <= _MARGIN * err_sk)
-                | (np.abs(ska) <= _MARGIN * err_sk)
-                | (np.abs(kua - kurt_thresh) <= _MARGIN * err_ku)
-            )  # fmt: skip
+        ska, kua, exact = _stepped_moments(
+            t, mag, n, centre, old, repl, size, skew_thresh, kurt_thresh
+        )
         if exact.any():
             cur = w[act[exact]]  # (a copy) in its current state
-            e_up, e_bound = upa[exact], repl[exact]
-            bound = e_bound[:, None]
-            cur = np.where(e_up[:, None], np.minimum(cur, bound), np.maximum(cur, bound))
+            bound = repl[exact][:, None]
+            cur = np.where(upa[exact][:, None], np.minimum(cur, bound), np.maximum(cur, bound))
             ska[exact], kua[exact], fresh = _moments_rows(cur)
-            centre[exact] = fresh[1]
-            t[:, exact] = np.vstack([np.zeros(fresh.shape[1]), fresh[2:]])
-            mag[:, exact] = _initial_magnitudes(fresh)
+            _restart_sums(centre, t, mag, exact, fresh)
         coda = _pass_codes(ska, kua, skew_thresh, kurt_thresh)
         keep = (coda == _FAIL) & (size < winmax)
         turned = keep & ((ska >= 0) != upa)
