@@ -477,8 +477,7 @@ def _weighted_sums(x: FloatArray, w: FloatArray) -> FloatArray:
         and xt.strides[-1] == item
         and xt.strides[-2] == item * xt.shape[-1]
     ):
-        # (a contiguous copy of the small w.T: BLAS then packs it faster)
-        return np.matmul(np.ascontiguousarray(w.T), xt).swapaxes(-1, -2)
+        return np.matmul(w.T, xt).swapaxes(-1, -2)
     return batched_matmul(x, w)
 
 
