@@ -34,3 +34,19 @@ def test_rank_descending_is_coinr_rank_of_minus_score() -> None:
 def test_all_nan_and_empty() -> None:
     assert np.isnan(rank_ascending(np.full(3, np.nan))).all()
     assert rank_ascending(np.empty((2, 0))).shape == (2, 0)
+
+
+def test_ranks_in_blocks_of_rows_equal_scipy(monkeypatch) -> None:
+    import brics_ecom._kernels.ranks as kr
+
+    monkeypatch.setattr(kr, "_BLOCK", 40)  # several blocks, one of them partial
+    rng = np.random.default_rng(4)
+    x = np.round(rng.normal(size=(5, 7, 13)), 1)
+    x[rng.random(x.shape) < 0.2] = np.nan
+    before = x.copy()
+    for axis in (0, 1, 2):
+        up = stats.rankdata(x, method="min", axis=axis, nan_policy="omit")
+        down = stats.rankdata(-x, method="min", axis=axis, nan_policy="omit")
+        np.testing.assert_array_equal(kr.rank_ascending(x, axis=axis), up)
+        np.testing.assert_array_equal(kr.rank_descending(x, axis=axis), down)
+    np.testing.assert_array_equal(x, before)
