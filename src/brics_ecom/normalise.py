@@ -28,6 +28,7 @@ from . import _kernels  # noqa: F401 - registers the kernels
 from ._apply import apply_kernel, as_param, may_overwrite, ordered, overwrites_input
 from ._history import describe_call, with_history
 from ._kernels import normalise as _nk
+from ._kernels.stats import row_broadcasts
 from ._validation import check_choice, is_lazy
 from .errors import DataError, DataWarning, InvalidParameterError
 from .panel import validate
@@ -331,7 +332,7 @@ def _with_direction(kernel: Any) -> Any:
             if kwargs.get("ref") is not None:
                 kwargs["ref"] = kwargs["ref"] * direction
             if overwrite_x and shape == x.shape and x.dtype == np.float64 and x.flags.writeable:
-                with _nk.row_broadcasts(x.shape[-1] if x.ndim else 0):
+                with row_broadcasts(x.shape[-1] if x.ndim else 0):
                     np.multiply(x, direction, out=x)
             else:
                 x, overwrite_x = x * direction, True

@@ -52,6 +52,8 @@ from numpy.typing import ArrayLike, NDArray
 from brics_ecom.errors import DataError, InvalidParameterError
 from brics_ecom.registry import register
 
+from .stats import _vecdot
+
 __all__ = [
     "EMResult",
     "em_mvn",
@@ -365,9 +367,6 @@ def _group_sums(
     sums = np.asarray(_vecdot(block[:, None, :], membership[None, :, :]))
     _sum_infinite_rows(sums, block, membership)
     return sums
-
-
-_vecdot = getattr(np, "vecdot", None)  # NumPy >= 2.0
 
 
 # --------------------------------------------------------------------------------------

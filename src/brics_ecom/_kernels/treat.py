@@ -920,7 +920,9 @@ def _winsorise_rows(
     if winmax is None or winmax > _FAST_WINMAX or w.size < _FAST_MIN_SIZE:
         rest = np.arange(w.shape[0])
     else:
-        rest = _winsorise_fast(w, sk, ku, code, hi, lo, n_hi, n_lo, sums, winmax, *args[1:])
+        rest = _winsorise_fast(
+            w, sk, ku, code, hi, lo, n_hi, n_lo, sums, winmax, skew_thresh, kurt_thresh
+        )
         if rest.size == 0:
             return
     if rest.size == w.shape[0]:
@@ -1019,18 +1021,19 @@ def _clip_rows(
     are ``bound`` itself. Its last block (``hi``) is the values above ``bound``; likewise
     downwards (``lo``). The rows' blocks on the other side are left as they are.
     """
-    for side, keep, mark in ((up, np.minimum, hi), (~up, np.maximum, lo)):
+    sides = ((up, np.greater, np.minimum, hi), (~up, np.less, np.maximum, lo))
+    for side, beyond, clip, mark in sides:
         sel = rows[side]
         if sel.size == 0:
             continue
         b = bound[side][:, None]
         x = w if sel.size == w.shape[0] else w[sel]
         with row_broadcasts(w.shape[1]):
-            mark[sel] = x > b if keep is np.minimum else x < b
+            mark[sel] = beyond(x, b)
             if x is w:
-                keep(w, b, out=w)
+                clip(w, b, out=w)
             else:
-                w[sel] = keep(x, b)
+                w[sel] = clip(x, b)
 
 
 def _winsorise_fast(
